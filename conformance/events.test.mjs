@@ -1,0 +1,259 @@
+// Events v3 conformance (the subset Boxoffice implements), driven through the official SDK
+// (@wix/auto_sdk_events_wix-events-v-2 1.0.112 on @wix/sdk 1.21.16).
+
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  buildClient,
+  buildVisitorClient,
+  requireEnv,
+  RUN_ID,
+  minuteFromNow,
+  days,
+  hours,
+  sleep,
+  randomGuid,
+  eventInput,
+  tdInput,
+  expectWixError,
+  deleteEventsQuietly,
+} from './client.mjs';
+
+let _client;
+const client = () => (_client ??= buildClient());
+const ev = () => client().wixEventsV2;
+const td = () => client().ticketDefinitions;
+
+const createdEventIds = [];
+async function newEvent(label, opts, createOpts = { draft: true }) {
+  const e = await ev().createEvent(eventInput(`EV ${label} ${RUN_ID}`, opts), createOpts);
+  assert.equal(typeof e?._id, 'string', 'createEvent must return an event with _id');
+  createdEventIds.push(e._id);
+  return e;
+}
+
+after(async () => {
+  if (_client) await deleteEventsQuietly(_client, createdEventIds);
+});
+
+const isGuid = (s) => typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+function assertDate(value, label) {
+  assert.ok(value instanceof Date, `${label} must be a JS Date (the SDK converts ISO strings), got ${typeof value}: ${value}`);
+  assert.ok(!Number.isNaN(value.getTime()), `${label} must be a valid date`);
+}
+
+describe('environment', () => {
+  test('BOXOFFICE_URL and keys are configured (the suite fails, never skips, without a server)', () => {
+    requireEnv('BOXOFFICE_URL');
+    requireEnv('BOXOFFICE_API_KEY');
+    requireEnv('BOXOFFICE_SITE_ID');
+    requireEnv('BOXOFFICE_VISITOR_KEY');
+  });
+});
+
+describe('createEvent / getEvent', () => {
+  test('createEvent(draft, initialType TICKETING) returns a DRAFT event with _id, Dates and the SDK address shape', async () => {
+    const input = eventInput(`EV create ${RUN_ID}`);
+    const e = await ev().createEvent(input, { draft: true, fields: ['REGISTRATION', 'DETAILS'] });
+    createdEventIds.push(e._id);
+
+    assert.ok(isGuid(e._id), `_id must be a GUID, got ${e._id}`);
+    assert.equal('id' in e, false, 'REST "id" is renamed to _id');
+    assert.equal(e.title, input.title);
+    assert.equal(e.status, 'DRAFT');
+    assert.equal(typeof e.slug, 'string');
+    assert.ok(e.slug.length > 0, 'slug is generated');
+    assertDate(e._createdDate, '_createdDate');
+    assertDate(e._updatedDate, '_updatedDate');
+    assertDate(e.dateAndTimeSettings.startDate, 'dateAndTimeSettings.startDate');
+    assertDate(e.dateAndTimeSettings.endDate, 'dateAndTimeSettings.endDate');
+    assert.equal(e.dateAndTimeSettings.startDate.getTime(), input.dateAndTimeSettings.startDate.getTime());
+    assert.equal(e.dateAndTimeSettings.endDate.getTime(), input.dateAndTimeSettings.endDate.getTime());
+    assert.equal(e.dateAndTimeSettings.timeZoneId, 'UTC');
+    assert.equal(e.location.type, 'VENUE');
+    assert.equal(e.location.name, 'Main Hall');
+    // REST formattedAddress comes back to SDK users as `formatted` (@wix/sdk-runtime transformations/address.js)
+    assert.equal(e.location.address?.formatted, '1 Main St, Springfield');
+    assert.equal(e.registration?.initialType, 'TICKETING');
+    assert.equal(e.publishedDate ?? null, null, 'a draft has no publishedDate');
+  });
+
+  test('getEvent returns the event; registration only with the REGISTRATION fieldset', async () => {
+    const e = await newEvent('get');
+    const withReg = await ev().getEvent(e._id, { fields: ['REGISTRATION'] });
+    assert.equal(withReg._id, e._id);
+    assert.equal(withReg.title, e.title);
+    assert.equal(withReg.status, 'DRAFT');
+    assertDate(withReg._createdDate, '_createdDate');
+    assert.equal(withReg._createdDate.getTime(), e._createdDate.getTime());
+    assertDate(withReg.dateAndTimeSettings.startDate, 'dateAndTimeSettings.startDate');
+    assert.equal(withReg.registration?.initialType, 'TICKETING');
+
+    const plain = await ev().getEvent(e._id);
+    assert.equal(plain._id, e._id);
+    assert.equal(plain.registration ?? null, null, 'registration is returned only with the REGISTRATION fieldset');
+  });
+
+  test('getEvent unknown id -> 404 EVENT_NOT_FOUND', async () => {
+    const err = await expectWixError(ev().getEvent(randomGuid()), { status: 404, code: 'EVENT_NOT_FOUND' });
+    assert.equal(typeof err.details.applicationError.description, 'string');
+  });
+
+  test('createEvent with a 121-char title -> 400 validationError', async () => {
+    await expectWixError(ev().createEvent(eventInput('T'.repeat(121)), { draft: true }), {
+      status: 400,
+      validation: true,
+      field: /title/,
+    });
+  });
+});
+
+describe('updateEvent', () => {
+  test('PATCH changes only the fields sent', async () => {
+    const e = await newEvent('update');
+    await sleep(20);
+    const newTitle = `EV updated ${RUN_ID}`;
+    const u = await ev().updateEvent(e._id, { event: { title: newTitle }, fields: ['REGISTRATION'] });
+    assert.equal(u._id, e._id);
+    assert.equal(u.title, newTitle);
+    assert.equal(u.status, 'DRAFT');
+    assert.equal(u.location.address?.formatted, '1 Main St, Springfield', 'location must be untouched');
+    assert.equal(u.dateAndTimeSettings.startDate.getTime(), e.dateAndTimeSettings.startDate.getTime());
+    assert.equal(u.registration?.initialType, 'TICKETING');
+    assertDate(u._updatedDate, '_updatedDate');
+    assert.ok(u._updatedDate.getTime() > e._updatedDate.getTime(), '_updatedDate must advance');
+    assert.equal(u._createdDate.getTime(), e._createdDate.getTime());
+
+    const newStart = minuteFromNow(days(40));
+    const u2 = await ev().updateEvent(e._id, {
+      event: { dateAndTimeSettings: { startDate: newStart, endDate: new Date(newStart.getTime() + hours(2)), timeZoneId: 'UTC' } },
+    });
+    assert.equal(u2.title, newTitle);
+    assert.equal(u2.dateAndTimeSettings.startDate.getTime(), newStart.getTime());
+
+    const g = await ev().getEvent(e._id);
+    assert.equal(g.title, newTitle);
+  });
+
+  test('updateEvent unknown id -> 404 EVENT_NOT_FOUND', async () => {
+    await expectWixError(ev().updateEvent(randomGuid(), { event: { title: 'nope' } }), {
+      status: 404,
+      code: 'EVENT_NOT_FOUND',
+    });
+  });
+});
+
+describe('publishDraftEvent', () => {
+  test('publishes a draft: {event} with status UPCOMING and publishedDate; publishing again is refused', async () => {
+    const e = await newEvent('publish');
+    const res = await ev().publishDraftEvent(e._id, { fields: ['REGISTRATION'] });
+    assert.ok(res && typeof res === 'object' && res.event, 'publishDraftEvent resolves to the whole response {event}');
+    assert.equal(res.event._id, e._id);
+    assert.equal(res.event.status, 'UPCOMING');
+    assertDate(res.event.publishedDate, 'event.publishedDate');
+    assert.equal(res.event.registration?.initialType, 'TICKETING');
+    const g = await ev().getEvent(e._id);
+    assert.equal(g.status, 'UPCOMING');
+
+    const err = await expectWixError(ev().publishDraftEvent(e._id), {
+      code: ['EVENT_ALREADY_PUBLISHED', 'INVALID_EVENT_STATUS_TRANSITION'],
+    });
+    assert.ok(err.status >= 400 && err.status < 500, `publishing twice is a client error, got ${err.status}`);
+  });
+
+  test('createEvent with draft:false publishes immediately', async () => {
+    const e = await newEvent('nodraft', {}, { draft: false });
+    assert.equal(e.status, 'UPCOMING');
+    assertDate(e.publishedDate, 'publishedDate');
+  });
+
+  test('publishDraftEvent unknown id -> 404 EVENT_NOT_FOUND', async () => {
+    await expectWixError(ev().publishDraftEvent(randomGuid()), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+});
+
+describe('queryEvents', () => {
+  test('builder with offset paging: limit, hasNext() from total, next(), filters', async () => {
+    const a = await newEvent('query-a');
+    const b = await newEvent('query-b');
+    const c = await newEvent('query-c');
+    await ev().publishDraftEvent(c._id);
+    const ids = [a._id, b._id, c._id];
+
+    const page1 = await ev().queryEvents().in('_id', ids).limit(2).find();
+    assert.equal(page1.items.length, 2);
+    assert.equal(page1.totalCount, 3, 'pagingMetadata.total must be returned for offset paging');
+    assert.equal(page1.hasNext(), true);
+    for (const e of page1.items) {
+      assert.ok(ids.includes(e._id));
+      assertDate(e._createdDate, 'items[]._createdDate');
+      assertDate(e.dateAndTimeSettings.startDate, 'items[].dateAndTimeSettings.startDate');
+    }
+    const page2 = await page1.next();
+    assert.equal(page2.items.length, 1);
+    assert.equal(page2.hasNext(), false);
+    assert.equal(page2.hasPrev(), true);
+    assert.deepEqual([...page1.items, ...page2.items].map((e) => e._id).sort(), [...ids].sort());
+
+    const drafts = await ev().queryEvents().in('_id', ids).eq('status', 'DRAFT').find();
+    assert.deepEqual(drafts.items.map((e) => e._id).sort(), [a._id, b._id].sort());
+    assert.equal(drafts.hasNext(), false);
+
+    const one = await ev().queryEvents().eq('_id', b._id).find();
+    assert.deepEqual(one.items.map((e) => e._id), [b._id]);
+
+    const withReg = await ev().queryEvents({ fields: ['REGISTRATION'] }).eq('_id', a._id).find();
+    assert.equal(withReg.items[0]?.registration?.initialType, 'TICKETING');
+
+    const skipped = await ev().queryEvents().in('_id', ids).limit(2).skip(2).find();
+    assert.equal(skipped.items.length, 1);
+    assert.equal(skipped.hasNext(), false);
+  });
+});
+
+describe('deleteEvent', () => {
+  test('delete -> {eventId}; event and its ticket definitions are gone', async () => {
+    const e = await newEvent('delete');
+    const t1 = await td().createTicketDefinition(tdInput(e._id, 'T1'));
+    const t2 = await td().createTicketDefinition(tdInput(e._id, 'T2'));
+    const res = await ev().deleteEvent(e._id);
+    assert.deepEqual(res, { eventId: e._id });
+
+    await expectWixError(ev().getEvent(e._id), { status: 404, code: 'EVENT_NOT_FOUND' });
+    await expectWixError(td().getTicketDefinition(t1._id), { status: 404, code: 'TICKET_DEFINITION_NOT_FOUND' });
+    await expectWixError(td().getTicketDefinition(t2._id), { status: 404, code: 'TICKET_DEFINITION_NOT_FOUND' });
+    const left = await td().queryTicketDefinitions().eq('eventId', e._id).find();
+    assert.deepEqual(left.items, []);
+    const gone = await ev().queryEvents().eq('_id', e._id).find();
+    assert.deepEqual(gone.items, []);
+    await expectWixError(td().createTicketDefinition(tdInput(e._id, 'Late')), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+
+  test('deleteEvent unknown id -> 404 EVENT_NOT_FOUND', async () => {
+    await expectWixError(ev().deleteEvent(randomGuid()), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+});
+
+describe('authorization', () => {
+  test('visitor key: event management calls -> 403', async () => {
+    const e = await newEvent('visitor');
+    const v = buildVisitorClient().wixEventsV2;
+    const calls = {
+      createEvent: () => v.createEvent(eventInput(`EV visitor ${RUN_ID}`), { draft: true }),
+      updateEvent: () => v.updateEvent(e._id, { event: { title: 'hijacked' } }),
+      publishDraftEvent: () => v.publishDraftEvent(e._id),
+      deleteEvent: () => v.deleteEvent(e._id),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      try {
+        await expectWixError(call(), { status: 403 });
+      } catch (err) {
+        err.message = `${name}: ${err.message}`;
+        throw err;
+      }
+    }
+    const g = await ev().getEvent(e._id);
+    assert.equal(g.title, e.title);
+    assert.equal(g.status, 'DRAFT');
+  });
+});

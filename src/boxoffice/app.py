@@ -1,0 +1,55 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import __version__, errors
+from .auth import cursor_secret
+from .config import Settings, get_settings
+from .db import Database
+from .events.routes import router as events_router
+from .migrations import check_migrated
+from .ticket_definitions.routes import router as td_router
+
+# Every prefix the official SDK resolves for these services (wire notes §4): the
+# first of each is documented in OpenAPI, the others are aliases.
+TD_PREFIXES = ["/events-ticket-definitions", "/events", "/_api/events-ticket-definitions"]
+EVENTS_PREFIXES = ["/events", "/events-events-v3-adapter", "/_api/events-events-v3-adapter"]
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+    check_migrated(db.engine)
+    with db.session() as s:
+        secret = cursor_secret(s, settings.secret)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="Boxoffice",
+        version=__version__,
+        description="Self-hostable event ticketing that implements the Wix Events ticketing API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.secret = secret
+    errors.install(app)
+    for i, prefix in enumerate(TD_PREFIXES):
+        app.include_router(td_router, prefix=prefix, include_in_schema=i == 0)
+    for i, prefix in enumerate(EVENTS_PREFIXES):
+        app.include_router(events_router, prefix=prefix, include_in_schema=i == 0)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

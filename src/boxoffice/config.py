@@ -1,0 +1,26 @@
+"""Settings, read once from ``BOXOFFICE_*`` environment variables."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
+
+    database_url: str = "sqlite:///./boxoffice.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Process-wide pool size; SQLite ignores it.
+    db_pool_size: int = 10
+    # How long a resolved API key is trusted without asking the database again.
+    # Revoking a key therefore takes effect within this many seconds.
+    auth_cache_seconds: float = 30.0
+    # Secret that signs query cursors. When empty, the secret that `boxoffice migrate`
+    # stored in the database is used, so several processes agree without set-up.
+    secret: str = ""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,160 @@
+"""Engine, sessions and transactions.
+
+Locking discipline (read this before writing a service function):
+
+* One request = one session = one transaction, committed once at the end of the
+  request by :func:`write_session` (or rolled back when anything raised).
+* Write transactions on SQLite start with ``BEGIN IMMEDIATE``: the writer takes the
+  database's write lock up front, so two writers never both read and then fail to
+  upgrade (SQLite's "database is locked" deadlock). ``busy_timeout`` makes the
+  second writer wait instead of failing.
+* On PostgreSQL a service that reads a row in order to decide a write locks that row
+  first (``SELECT ... FOR UPDATE`` via :func:`lock`); the parent event row is the lock
+  that serialises changes spanning all of an event's ticket definitions (the
+  100-per-event limit, reordering, Change Currency). Always lock event before
+  definitions, never the other way round, so transactions cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, String, create_engine, event, select
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from .config import get_settings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC; identical on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to UTCDateTime")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text, e.g. from a literal in a CASE
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+def Text(length: int | None = None) -> Any:
+    """A string column that compares and sorts by code point on both databases.
+
+    PostgreSQL's default collation follows the OS locale; "C" makes ``$lt``/sort on
+    names agree with SQLite (and with Python), so query results are the same
+    whichever store runs.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def now() -> dt.datetime:
+    """Current UTC time with millisecond precision, as Wix serialises timestamps."""
+    t = dt.datetime.now(dt.timezone.utc)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = normalize_url(url or get_settings().database_url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    settings = get_settings()
+    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """Holds the engine and the two session factories of one app instance."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._write = sessionmaker(write_bind, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raised."""
+        factory = self._write if write else self._read
+        with factory() as s:
+            try:
+                yield s
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def lock(session: Session, stmt: Any) -> Any:
+    """SELECT ... FOR UPDATE where the database has row locks (SQLite locked at BEGIN)."""
+    return session.scalars(stmt.with_for_update()).first()
+
+
+__all__ = ["Base", "Database", "UTCDateTime", "Text", "now", "lock", "select"]
+
+
+# --- FastAPI dependencies -------------------------------------------------------
+# scope="function": the transaction commits *before* the response is sent, so a
+# client that saw 200 can rely on the write being durable and visible.
+
+from typing import Annotated  # noqa: E402
+
+from fastapi import Depends, Request  # noqa: E402
+
+
+def _read_session(request: Request) -> Iterator[Session]:
+    with request.app.state.db.session() as s:
+        yield s
+
+
+def _write_session(request: Request) -> Iterator[Session]:
+    with request.app.state.db.session(write=True) as s:
+        yield s
+
+
+ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(_write_session, scope="function")]

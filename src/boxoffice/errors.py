@@ -1,0 +1,142 @@
+"""The Wix error envelope, as the SDK's error parser reads it.
+
+400: ``{"message", "details": {"validationError": {"fieldViolations": [...]}}}``
+other: ``{"message", "details": {"applicationError": {"code", "description", "data"}}}``
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("boxoffice")
+
+
+class WixError(Exception):
+    status = 500
+    code = "INTERNAL"
+
+    def __init__(self, description: str, *, code: str | None = None, data: dict | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        if code:
+            self.code = code
+        self.data = data or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "message": self.description,
+            "details": {"applicationError": {"code": self.code, "description": self.description, "data": self.data}},
+        }
+
+
+class Unauthenticated(WixError):
+    status, code = 401, "UNAUTHENTICATED"
+
+
+class PermissionDenied(WixError):
+    status, code = 403, "PERMISSION_DENIED"
+
+
+class NotFound(WixError):
+    status, code = 404, "NOT_FOUND"
+
+
+class AlreadyExists(WixError):
+    status, code = 409, "ALREADY_EXISTS"
+
+
+class FailedPrecondition(WixError):
+    """Wix answers business-rule refusals with 428 (see wire notes §2)."""
+
+    status, code = 428, "FAILED_PRECONDITION"
+
+
+class InvalidArgument(WixError):
+    status, code = 400, "INVALID_ARGUMENT"
+
+    def __init__(self, field: str, description: str, rule: str = "CUSTOM") -> None:
+        super().__init__(f'INVALID_ARGUMENT: "{field}" {description}')
+        self.violations = [{"field": field, "description": description, "violatedRule": rule}]
+
+    @classmethod
+    def many(cls, violations: list[dict[str, str]]) -> "InvalidArgument":
+        err = cls(violations[0]["field"], violations[0]["description"], violations[0]["violatedRule"])
+        err.violations = violations
+        return err
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.description, "details": {"validationError": {"fieldViolations": self.violations}}}
+
+
+_RULES = {
+    "missing": "REQUIRED_FIELD",
+    "string_too_long": "MAX_LENGTH",
+    "string_too_short": "MIN_LENGTH",
+    "too_long": "MAX_SIZE",
+    "too_short": "MIN_SIZE",
+    "less_than": "MAX",
+    "less_than_equal": "MAX",
+    "greater_than": "MIN",
+    "greater_than_equal": "MIN",
+}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif isinstance(p, str) and (p.startswith("function-") or p in {"str", "int", "dict", "list"}):
+            continue  # pydantic's union/validator branch names, not wire fields
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "body"
+
+
+def violations_from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in errors:
+        field = _field_path(tuple(e.get("loc", ())))
+        msg = str(e.get("msg", "is invalid"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if (field, msg) in seen:
+            continue
+        seen.add((field, msg))
+        out.append({"field": field, "description": msg, "violatedRule": _RULES.get(e.get("type", ""), "FORMAT")})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(WixError)
+    async def _wix(_: Request, exc: WixError) -> ORJSONResponse:
+        return ORJSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+        err = InvalidArgument.many(violations_from_pydantic(list(exc.errors())) or [
+            {"field": "body", "description": "is invalid", "violatedRule": "FORMAT"}
+        ])
+        return ORJSONResponse(err.body(), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        desc = str(exc.detail)
+        body = {"message": desc, "details": {"applicationError": {"code": code, "description": desc, "data": {}}}}
+        return ORJSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> ORJSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return ORJSONResponse({"message": "", "details": {}}, status_code=500)

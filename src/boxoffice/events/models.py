@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Text, UTCDateTime
+
+
+class Event(Base):
+    """An Events v3 event. ``state`` is what was decided (DRAFT/PUBLISHED/CANCELED);
+    the wire ``status`` (UPCOMING/STARTED/ENDED...) is derived from it and the clock."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text(120))
+    short_description: Mapped[str | None] = mapped_column(Text(500))
+    slug: Mapped[str] = mapped_column(Text(200))
+    state: Mapped[str] = mapped_column(String(16))
+    date_tbd: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    end_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    date_settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    location: Mapped[dict[str, Any]] = mapped_column(JSON)
+    initial_type: Mapped[str] = mapped_column(String(16))
+    registration_type: Mapped[str] = mapped_column(String(16))
+    registration: Mapped[dict[str, Any]] = mapped_column(JSON)  # the rest of `registration`
+    currency: Mapped[str | None] = mapped_column(String(3))
+    created_date: Mapped[Any] = mapped_column(UTCDateTime())
+    updated_date: Mapped[Any] = mapped_column(UTCDateTime())
+    published_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "slug", name="uq_events_site_slug"),
+        Index("ix_events_site_created", "site_id", "created_date", "id"),
+    )

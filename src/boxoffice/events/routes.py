@@ -1,0 +1,88 @@
+"""Events v3 over HTTP. Paths are the SDK's `/v3/events...`; app.py mounts this router
+under every prefix the SDK resolves (`/events`, `/_api/events-events-v3-adapter`, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from ..auth import Permission, Principal, require
+from ..db import ReadSession, WriteSession
+from ..errors import InvalidArgument
+from ..http import JSON, get_params, list_param, secret
+from ..schemas import Empty
+from . import service
+from .schemas import (
+    CreateEventRequest,
+    EventField,
+    EventResponse,
+    PublishDraftEventRequest,
+    QueryEventsRequest,
+    QueryEventsResponse,
+    UpdateEventRequest,
+)
+
+router = APIRouter(tags=["Events v3"])
+
+Manage = require(Permission.MANAGE_EVENTS)
+Read = require(Permission.READ_EVENTS, Permission.MANAGE_EVENTS)
+
+
+def _fields(values: list[Any] | None) -> list[str] | None:
+    if values is None:
+        return None
+    allowed = {f.value for f in EventField}
+    out = [v.value if isinstance(v, EventField) else v for v in values]
+    for v in out:
+        if v not in allowed:
+            raise InvalidArgument("fields", f'unknown fieldset "{v}"', "FORMAT")
+    return out
+
+
+@router.post("/v3/events", response_model=EventResponse, summary="Create Event")
+def create_event(session: WriteSession, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
+    e = service.create(session, principal, body)
+    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+
+
+@router.get("/v3/events/{eventId}", response_model=EventResponse, summary="Get Event")
+def get_event(
+    eventId: str,
+    request: Request,
+    session: ReadSession,
+    fields: list[EventField] | None = Query(None),
+    principal: Principal = Read,
+) -> JSON:
+    e = service.get(session, principal, eventId)
+    return JSON({"event": service.to_wire(e, _fields(list_param(get_params(request), "fields")))})
+
+
+@router.patch("/v3/events/{eventId}", response_model=EventResponse, summary="Update Event")
+def update_event(eventId: str, session: WriteSession, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
+    e = service.update(session, principal, eventId, body)
+    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+
+
+@router.post("/v3/events/{eventId}/publish", response_model=EventResponse, summary="Publish Draft Event")
+def publish_draft_event(
+    eventId: str,
+    session: WriteSession,
+    body: PublishDraftEventRequest = Body(default_factory=PublishDraftEventRequest),
+    principal: Principal = Manage,
+) -> JSON:
+    e = service.publish(session, principal, eventId)
+    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+
+
+@router.post("/v3/events/query", response_model=QueryEventsResponse, summary="Query Events")
+def query_events(request: Request, session: ReadSession, body: QueryEventsRequest, principal: Principal = Read) -> JSON:
+    page = service.query(session, principal, body, secret(request))
+    fields = _fields(body.fields)
+    return JSON({"events": [service.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
+
+
+@router.delete("/v3/events/{eventId}", response_model=Empty, summary="Delete Event")
+def delete_event(eventId: str, session: WriteSession, principal: Principal = Manage) -> JSON:
+    service.delete(session, principal, eventId)
+    return JSON({})

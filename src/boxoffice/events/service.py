@@ -1,0 +1,365 @@
+"""Events v3: the rules of Create, Get, Update, Publish Draft, Query and Delete Event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import case, literal, select
+from sqlalchemy.orm import Session
+
+from .. import query as q
+from ..auth import Permission, Principal
+from ..db import UTCDateTime, lock, now
+from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from ..timefmt import iso
+from ..webhooks import outbox
+from .models import Event
+from .schemas import CreateEventRequest, EventField, EventIn, QueryEventsRequest, UpdateEventRequest
+
+FQDN = "wix.events.v3.event"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def status_expr(ctx: q.Ctx) -> Any:
+    t = literal(ctx.now, UTCDateTime())
+    return case(
+        (Event.state == "DRAFT", "DRAFT"),
+        (Event.state == "CANCELED", "CANCELED"),
+        (Event.end_date.is_not(None) & (Event.end_date <= t), "ENDED"),
+        (Event.start_date.is_not(None) & (Event.start_date <= t), "STARTED"),
+        else_="UPCOMING",
+    )
+
+
+def status_of(e: Event, t: dt.datetime) -> str:
+    if e.state in ("DRAFT", "CANCELED"):
+        return e.state
+    if e.end_date is not None and e.end_date <= t:
+        return "ENDED"
+    if e.start_date is not None and e.start_date <= t:
+        return "STARTED"
+    return "UPCOMING"
+
+
+def _registration_status(e: Event) -> str:
+    if e.state == "DRAFT":
+        return "UNKNOWN_REGISTRATION_STATUS"
+    if e.state == "CANCELED":
+        return "CLOSED_MANUALLY"
+    return {"TICKETING": "OPEN_TICKETS", "RSVP": "OPEN_RSVP", "EXTERNAL": "OPEN_EXTERNAL"}.get(
+        e.registration_type, "CLOSED_MANUALLY"
+    )
+
+
+def to_wire(e: Event, fields: list[str] | None = None, t: dt.datetime | None = None) -> dict[str, Any]:
+    t = t or now()
+    ds = dict(e.date_settings)
+    ds["startDate"], ds["endDate"] = iso(e.start_date), iso(e.end_date)
+    ds = {k: v for k, v in ds.items() if v is not None}
+    ds.setdefault("recurrenceStatus", "ONE_TIME")
+    out: dict[str, Any] = {
+        "id": e.id,
+        "title": e.title,
+        "slug": e.slug,
+        "status": status_of(e, t),
+        "location": e.location,
+        "dateAndTimeSettings": ds,
+        "instanceId": e.site_id,
+        "createdDate": iso(e.created_date),
+        "updatedDate": iso(e.updated_date),
+        "revision": str(e.revision),
+    }
+    if e.short_description is not None:
+        out["shortDescription"] = e.short_description
+    if e.published_date is not None:
+        out["publishedDate"] = iso(e.published_date)
+    if fields and EventField.REGISTRATION.value in fields:
+        tickets = dict(e.registration.get("tickets") or {})
+        tickets.setdefault("ticketLimitPerOrder", 20)
+        if e.currency:
+            tickets["currency"] = e.currency
+        out["registration"] = {
+            "initialType": e.initial_type,
+            "type": e.registration_type,
+            "status": _registration_status(e),
+            "tickets": tickets,
+        }
+    return out
+
+
+def entity(e: Event) -> dict[str, Any]:
+    """The event as webhooks carry it: every fieldset this server stores."""
+    return to_wire(e, [EventField.REGISTRATION.value])
+
+
+def _visible(principal: Principal) -> Any:
+    cond = Event.site_id == principal.site_id
+    if not principal.can(Permission.MANAGE_EVENTS):
+        cond = cond & (Event.state != "DRAFT")
+    return cond
+
+
+def get(session: Session, principal: Principal, event_id: str) -> Event:
+    e = session.scalars(select(Event).where(Event.id == event_id, _visible(principal))).first()
+    if e is None:
+        raise NotFound(f"Event {event_id} not found", code="EVENT_NOT_FOUND")
+    return e
+
+
+def lock_for_update(session: Session, site_id: str, event_id: str) -> Event:
+    """Lock the event row: the serialisation point for all changes to its definitions."""
+    e = lock(session, select(Event).where(Event.id == event_id, Event.site_id == site_id))
+    if e is None:
+        raise NotFound(f"Event {event_id} not found", code="EVENT_NOT_FOUND")
+    return e
+
+
+QUERY = q.Spec(
+    fields=[
+        q.field("id", Event.id, "string", nullable=False),
+        q.field("title", Event.title, "string", nullable=False),
+        q.field("slug", Event.slug, "string", nullable=False),
+        q.field(
+            "status",
+            status_expr,
+            "enum",
+            enum=("UPCOMING", "STARTED", "ENDED", "CANCELED", "DRAFT"),
+            nullable=False,
+        ),
+        q.field("createdDate", Event.created_date, "datetime", nullable=False),
+        q.field("updatedDate", Event.updated_date, "datetime", nullable=False),
+        q.field("publishedDate", Event.published_date, "datetime"),
+        q.field("dateAndTimeSettings.startDate", Event.start_date, "datetime"),
+        q.field("dateAndTimeSettings.endDate", Event.end_date, "datetime"),
+        q.field("registration.initialType", Event.initial_type, "enum", ops=q.EQ_OPS, nullable=False),
+        q.field("registration.type", Event.registration_type, "enum", ops=q.EQ_OPS, nullable=False),
+    ],
+    id_expr=Event.id,
+    default_sort=[{"fieldName": "createdDate", "order": "ASC"}],
+    max_limit=1000,
+    default_limit=50,
+)
+
+
+def query(session: Session, principal: Principal, req: QueryEventsRequest, secret: bytes) -> q.Page:
+    cond = _visible(principal)
+    if not (req.include_drafts and principal.can(Permission.MANAGE_EVENTS)):
+        cond = cond & (Event.state != "DRAFT")
+    return q.run_query(
+        session,
+        QUERY,
+        select(Event).where(cond),
+        q.raw(req.query),
+        q.Ctx(now=now()),
+        secret=secret,
+        scope=f"events:{principal.site_id}",
+        default_mode="offset",
+    )
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def _emit(session: Session, principal: Principal, e: Event, slug: str, body: dict[str, Any]) -> None:
+    e.event_seq += 1
+    outbox.record(
+        session,
+        site_id=e.site_id,
+        identity=principal.webhook_identity(),
+        entity_fqdn=FQDN,
+        slug=slug,
+        entity_id=e.id,
+        sequence=e.event_seq,
+        body=body,
+    )
+
+
+def _slugify(title: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return s[:80] or "event"
+
+
+def _unique_slug(session: Session, site_id: str, base: str) -> str:
+    taken = set(
+        session.scalars(select(Event.slug).where(Event.site_id == site_id, Event.slug.like(f"{base}%"))).all()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def _apply_dates(e: Event, ev: EventIn, creating: bool) -> None:
+    ds = ev.date_and_time_settings
+    if ds is None:
+        if creating:
+            raise InvalidArgument("event.dateAndTimeSettings", "is required", "REQUIRED_FIELD")
+        return
+    given = ds.model_dump(by_alias=True, exclude_unset=True, exclude={"start_date", "end_date"})
+    settings = {**(e.date_settings or {}), **{k: v for k, v in given.items()}}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    start = ds.start_date if "start_date" in ds.model_fields_set else e.start_date
+    end = ds.end_date if "end_date" in ds.model_fields_set else e.end_date
+    start = start.replace(tzinfo=dt.timezone.utc) if start and start.tzinfo is None else start
+    end = end.replace(tzinfo=dt.timezone.utc) if end and end.tzinfo is None else end
+    tbd = bool(settings.get("dateAndTimeTbd"))
+    if not tbd:
+        if start is None:
+            raise InvalidArgument("event.dateAndTimeSettings.startDate", "is required", "REQUIRED_FIELD")
+        if end is None:
+            raise InvalidArgument("event.dateAndTimeSettings.endDate", "is required", "REQUIRED_FIELD")
+    if start is not None and end is not None and end <= start:
+        raise InvalidArgument("event.dateAndTimeSettings.endDate", "must be after startDate")
+    settings.setdefault("timeZoneId", "Etc/UTC")
+    e.date_settings = settings
+    e.date_tbd = tbd
+    e.start_date = start.astimezone(dt.timezone.utc) if start else None
+    e.end_date = end.astimezone(dt.timezone.utc) if end else None
+
+
+def _registration_tickets(ev: EventIn) -> dict[str, Any]:
+    reg = ev.registration
+    if reg is None or reg.tickets is None:
+        return {}
+    return reg.tickets.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, exclude={"currency"})
+
+
+def _currency(ev: EventIn) -> str | None:
+    from ..ticket_definitions.service import check_currency
+
+    reg = ev.registration
+    if reg is None or reg.tickets is None or reg.tickets.currency is None:
+        return None
+    return check_currency(reg.tickets.currency, "event.registration.tickets.currency")
+
+
+def create(session: Session, principal: Principal, req: CreateEventRequest) -> Event:
+    ev = req.event
+    if not ev.title:
+        raise InvalidArgument("event.title", "is required", "REQUIRED_FIELD")
+    if ev.location is None:
+        raise InvalidArgument("event.location", "is required", "REQUIRED_FIELD")
+    if ev.registration is None or ev.registration.initial_type is None:
+        raise InvalidArgument("event.registration.initialType", "is required", "REQUIRED_FIELD")
+    t = now()
+    initial = ev.registration.initial_type.value
+    e = Event(
+        id=str(uuid.uuid4()),
+        site_id=principal.site_id,
+        title=ev.title,
+        short_description=ev.short_description,
+        state="DRAFT" if req.draft else "PUBLISHED",
+        location=ev.location.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        initial_type=initial,
+        registration_type=ev.registration.type.value if ev.registration.type else initial,
+        registration={"tickets": _registration_tickets(ev)},
+        currency=_currency(ev),
+        created_date=t,
+        updated_date=t,
+        published_date=None if req.draft else t,
+        revision=1,
+        event_seq=0,
+    )
+    _apply_dates(e, ev, creating=True)
+    if ev.slug is not None:
+        if not SLUG_RE.match(ev.slug):
+            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
+        _check_slug_free(session, principal.site_id, ev.slug, None)
+        e.slug = ev.slug
+    else:
+        e.slug = _unique_slug(session, principal.site_id, _slugify(ev.title))
+    session.add(e)
+    session.flush()
+    _emit(session, principal, e, "created", {"createdEvent": {"entity": entity(e)}})
+    if e.state == "PUBLISHED":
+        _emit(session, principal, e, "published", {"actionEvent": {"body": {"event": entity(e)}}})
+    return e
+
+
+def _check_slug_free(session: Session, site_id: str, slug: str, event_id: str | None) -> None:
+    other = session.scalars(select(Event.id).where(Event.site_id == site_id, Event.slug == slug)).first()
+    if other is not None and other != event_id:
+        raise AlreadyExists(f'Slug "{slug}" is already in use', code="SLUG_ALREADY_IN_USE")
+
+
+def update(session: Session, principal: Principal, event_id: str, req: UpdateEventRequest) -> Event:
+    """PATCH semantics: only the fields the request carries change."""
+    e = lock_for_update(session, principal.site_id, event_id)
+    ev = req.event
+    sent = ev.model_fields_set
+    if "title" in sent:
+        if not ev.title:
+            raise InvalidArgument("event.title", "must not be empty", "MIN_LENGTH")
+        e.title = ev.title
+    if "short_description" in sent:
+        e.short_description = ev.short_description
+    if "slug" in sent and ev.slug is not None and ev.slug != e.slug:
+        if not SLUG_RE.match(ev.slug):
+            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
+        _check_slug_free(session, e.site_id, ev.slug, e.id)
+        e.slug = ev.slug
+    if "location" in sent and ev.location is not None:
+        e.location = {
+            **e.location,
+            **ev.location.model_dump(by_alias=True, exclude_unset=True, exclude_none=True, mode="json"),
+        }
+    if "date_and_time_settings" in sent:
+        _apply_dates(e, ev, creating=False)
+    if "registration" in sent and ev.registration is not None:
+        reg = ev.registration
+        if reg.initial_type is not None and reg.initial_type.value != e.initial_type:
+            raise FailedPrecondition("registration.initialType cannot change", code="INVALID_EVENT_CONFIGURATION")
+        if reg.type is not None and reg.type.value != e.registration_type:
+            if reg.type.value not in ("EXTERNAL", "NONE"):
+                raise FailedPrecondition(
+                    f"registration.type can change from {e.registration_type} only to EXTERNAL or NONE",
+                    code="INVALID_EVENT_CONFIGURATION",
+                )
+            e.registration_type = reg.type.value
+        if reg.tickets is not None:
+            if reg.tickets.currency is not None and reg.tickets.currency != e.currency:
+                raise FailedPrecondition(
+                    "Use Change Currency to change the currency of an event's tickets", code="CURRENCY_LOCKED"
+                )
+            e.registration = {"tickets": {**(e.registration.get("tickets") or {}), **_registration_tickets(ev)}}
+    e.revision += 1
+    e.updated_date = now()
+    session.flush()
+    emit_updated(session, principal, e)
+    return e
+
+
+def emit_updated(session: Session, principal: Principal, e: Event) -> None:
+    _emit(session, principal, e, "updated", {"updatedEvent": {"currentEntity": entity(e)}})
+
+
+def publish(session: Session, principal: Principal, event_id: str) -> Event:
+    e = lock_for_update(session, principal.site_id, event_id)
+    if e.state != "DRAFT":
+        raise FailedPrecondition("Event is already published", code="EVENT_ALREADY_PUBLISHED")
+    t = now()
+    e.state, e.published_date, e.updated_date = "PUBLISHED", t, t
+    e.revision += 1
+    session.flush()
+    _emit(session, principal, e, "published", {"actionEvent": {"body": {"event": entity(e)}}})
+    return e
+
+
+def delete(session: Session, principal: Principal, event_id: str) -> None:
+    """Deletes the event and its ticket definitions, each with its own `deleted` webhook."""
+    from ..ticket_definitions import service as td
+
+    e = lock_for_update(session, principal.site_id, event_id)
+    td.delete_all_of_event(session, principal, e)
+    snapshot = entity(e)
+    _emit(session, principal, e, "deleted", {"deletedEvent": {"deletedEntity": snapshot}})
+    session.delete(e)
+    session.flush()

@@ -1,0 +1,60 @@
+"""Small HTTP helpers shared by every ``routes.py``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+
+from .errors import InvalidArgument
+
+
+class JSON(Response):
+    """200 + JSON body, serialised with orjson; the SDK accepts nothing but 200."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def get_params(request: Request) -> dict[str, Any]:
+    """Query parameters of a GET/DELETE, including the SDK's ``.r`` form.
+
+    ``.r`` is base64url(JSON of the whole request); repeated keys become lists.
+    """
+    out: dict[str, Any] = {}
+    for k in request.query_params.keys():
+        if k == ".r":
+            continue
+        vals = request.query_params.getlist(k)
+        out[k] = vals if len(vals) > 1 else vals[0]
+    r = request.query_params.get(".r")
+    if r:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(r + "=" * (-len(r) % 4)))
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidArgument(".r", "is not base64url-encoded JSON", "FORMAT") from None
+        if not isinstance(decoded, dict):
+            raise InvalidArgument(".r", "must encode an object", "FORMAT")
+        out.update(decoded)
+    return out
+
+
+def list_param(params: dict[str, Any], name: str) -> list[str] | None:
+    v = params.get(name)
+    if v is None:
+        return None
+    vals = v if isinstance(v, list) else [v]
+    if not all(isinstance(x, str) for x in vals):
+        raise InvalidArgument(name, "must be a list of strings", "FORMAT")
+    # `fields=A,B` (a comma-joined field mask) is accepted as well as repeated keys
+    return [p for x in vals for p in x.split(",") if p]
+
+
+def secret(request: Request) -> bytes:
+    return request.app.state.secret

@@ -1,0 +1,42 @@
+"""Applying and checking Alembic migrations (the scripts live in the repo's `migrations/`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from .db import normalize_url
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+def check_migrated(engine: Engine) -> None:
+    """Refuse to serve a database that is behind the code, with the fix in the message."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise NotMigrated(
+            f"database {engine.url.render_as_string(hide_password=True)} is at migration {current or 'none'}, "
+            f"the code needs {head}: run `boxoffice migrate` first"
+        )

@@ -1,0 +1,6 @@
+"""Imports every table so that Base.metadata is complete (Alembic, tests)."""
+
+from .auth import ApiKey, InstanceSecret, Site  # noqa: F401
+from .events.models import Event  # noqa: F401
+from .ticket_definitions.models import TicketDefinition  # noqa: F401
+from .webhooks.models import OutboxEvent  # noqa: F401

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Text, UTCDateTime
+
+
+class TicketDefinition(Base):
+    """Ticket Definitions v3.
+
+    Money is kept in integer cents (exact and comparable on both databases).
+    ``sold_count``/``reserved_count`` are the inventory counters that reservations
+    move with one conditional UPDATE; ``salesDetails`` is derived from them.
+    """
+
+    __tablename__ = "ticket_definitions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    created_date: Mapped[Any] = mapped_column(UTCDateTime())
+    updated_date: Mapped[Any] = mapped_column(UTCDateTime())
+    name: Mapped[str] = mapped_column(Text(30))
+    description: Mapped[str | None] = mapped_column(Text(500))
+    policy_text: Mapped[str | None] = mapped_column(Text(1000))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    limited: Mapped[bool] = mapped_column(Boolean)
+    initial_limit: Mapped[int | None] = mapped_column(Integer)
+    actual_limit: Mapped[int | None] = mapped_column(Integer)
+    # exactly one of: fixed price / guest (minimum) price / price options
+    fixed_price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    guest_price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    price_options: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    pricing_type: Mapped[str] = mapped_column(String(16))
+    free: Mapped[bool] = mapped_column(Boolean)
+    fee_type: Mapped[str] = mapped_column(String(32))
+    sale_start: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    sale_end: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    display_not_on_sale: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_index: Mapped[int] = mapped_column(Integer)
+    extended_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sold_count: Mapped[int] = mapped_column(Integer, default=0)
+    reserved_count: Mapped[int] = mapped_column(Integer, default=0)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used
+
+    __table_args__ = (
+        Index("ix_td_site_event_created", "site_id", "event_id", "created_date", "id"),
+        Index("ix_td_site_created", "site_id", "created_date", "id"),
+        Index("ix_td_event_sort", "event_id", "sort_index"),
+    )

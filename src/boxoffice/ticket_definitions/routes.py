@@ -1,0 +1,157 @@
+"""Ticket Definitions v3 over HTTP.
+
+Paths are the SDK's proto paths (`/v3/ticket-definitions...`); app.py mounts the
+router under each prefix `@wix/auto_sdk_events_ticket-definitions-v-2` resolves.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+
+from ..auth import Permission, Principal, require
+from ..db import ReadSession, WriteSession
+from ..http import JSON, get_params, list_param, secret
+from ..query import raw
+from ..schemas import Empty
+from . import service
+from .schemas import (
+    BulkDeleteTicketDefinitionsByFilterRequest,
+    ChangeCurrencyRequest,
+    CountAvailableTicketDefinitionsRequest,
+    CountTicketDefinitionsRequest,
+    CountTicketDefinitionsResponse,
+    CreateTicketDefinitionRequest,
+    Fieldset,
+    QueryTicketDefinitionsRequest,
+    QueryTicketDefinitionsResponse,
+    ReorderTicketDefinitionsRequest,
+    TicketDefinitionResponse,
+    UpdateTicketDefinitionRequest,
+)
+
+router = APIRouter(tags=["Ticket Definitions v3"])
+
+# "Manage Ticket Definitions" or "Manage Events"; reads also allow "Manage Orders".
+Manage = require(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS)
+Read = require(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS)
+# The ticket picker's list is what site visitors see.
+ReadAvailable = require(*Permission)
+
+
+def _one(session, td, fields) -> JSON:  # type: ignore[no-untyped-def]
+    return JSON({"ticketDefinition": service.render(session, [td], fields)[0]})
+
+
+@router.post("/v3/ticket-definitions", response_model=TicketDefinitionResponse, summary="Create Ticket Definition")
+def create_ticket_definition(
+    session: WriteSession, body: CreateTicketDefinitionRequest, principal: Principal = Manage
+) -> JSON:
+    fields = service.check_fields(body.fields)
+    return _one(session, service.create(session, principal, body), fields)
+
+
+@router.patch(
+    "/v3/ticket-definitions/{ticketDefinitionId}",
+    response_model=TicketDefinitionResponse,
+    summary="Update Ticket Definition",
+)
+def update_ticket_definition(
+    ticketDefinitionId: str, session: WriteSession, body: UpdateTicketDefinitionRequest, principal: Principal = Manage
+) -> JSON:
+    fields = service.check_fields(body.fields)
+    return _one(session, service.update(session, principal, ticketDefinitionId, body), fields)
+
+
+@router.get(
+    "/v3/ticket-definitions/{ticketDefinitionId}",
+    response_model=TicketDefinitionResponse,
+    summary="Get Ticket Definition",
+)
+def get_ticket_definition(
+    ticketDefinitionId: str,
+    request: Request,
+    session: ReadSession,
+    fields: list[Fieldset] | None = Query(None, description="Repeat for several; the SDK's `.r` form works too"),
+    principal: Principal = Read,
+) -> JSON:
+    fields = service.check_fields(list_param(get_params(request), "fields"))
+    return _one(session, service.get(session, principal, ticketDefinitionId), fields)
+
+
+@router.delete("/v3/ticket-definitions/{ticketDefinitionId}", response_model=Empty, summary="Delete Ticket Definition")
+def delete_ticket_definition(ticketDefinitionId: str, session: WriteSession, principal: Principal = Manage) -> JSON:
+    service.delete(session, principal, ticketDefinitionId)
+    return JSON({})
+
+
+@router.post("/v3/ticket-definitions/reorder", response_model=Empty, summary="Reorder Ticket Definitions")
+def reorder_ticket_definitions(
+    session: WriteSession, body: ReorderTicketDefinitionsRequest, principal: Principal = Manage
+) -> JSON:
+    service.reorder(session, principal, body)
+    return JSON({})
+
+
+def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
+    return JSON({"ticketDefinitions": service.render(session, page.rows, fields), "metadata": page.metadata})
+
+
+@router.post(
+    "/v3/ticket-definitions/query", response_model=QueryTicketDefinitionsResponse, summary="Query Ticket Definitions"
+)
+def query_ticket_definitions(
+    request: Request, session: ReadSession, body: QueryTicketDefinitionsRequest, principal: Principal = Read
+) -> JSON:
+    fields = service.check_fields(body.fields)
+    return _page(session, service.query(session, principal, raw(body.query), secret(request)), fields)
+
+
+@router.post(
+    "/v3/ticket-definitions/available/query",
+    response_model=QueryTicketDefinitionsResponse,
+    summary="Query Available Ticket Definitions",
+)
+def query_available_ticket_definitions(
+    request: Request, session: ReadSession, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
+) -> JSON:
+    fields = service.check_fields(body.fields)
+    page = service.query(session, principal, raw(body.query), secret(request), available=True)
+    return _page(session, page, fields)
+
+
+@router.post(
+    "/v3/ticket-definitions/count", response_model=CountTicketDefinitionsResponse, summary="Count Ticket Definitions"
+)
+def count_ticket_definitions(
+    session: ReadSession, body: CountTicketDefinitionsRequest, principal: Principal = Read
+) -> JSON:
+    total, facets = service.count(session, principal, body.filter, body.facet)
+    return JSON({"metadata": {"count": total, "total": total}, "facets": facets})
+
+
+@router.post(
+    "/v3/ticket-definitions/available/count",
+    response_model=CountTicketDefinitionsResponse,
+    summary="Count Available Ticket Definitions",
+)
+def count_available_ticket_definitions(
+    session: ReadSession, body: CountAvailableTicketDefinitionsRequest, principal: Principal = ReadAvailable
+) -> JSON:
+    total, _ = service.count(session, principal, body.filter, None, available=True)
+    return JSON({"metadata": {"count": total, "total": total}})
+
+
+@router.post(
+    "/v3/bulk/ticket-definitions/delete", response_model=Empty, summary="Bulk Delete Ticket Definitions By Filter"
+)
+def bulk_delete_ticket_definitions_by_filter(
+    session: WriteSession, body: BulkDeleteTicketDefinitionsByFilterRequest, principal: Principal = Manage
+) -> JSON:
+    service.bulk_delete(session, principal, body.filter)
+    return JSON({})
+
+
+@router.post("/v3/ticket-definitions/currency", response_model=Empty, summary="Change Currency")
+def change_currency(session: WriteSession, body: ChangeCurrencyRequest, principal: Principal = Manage) -> JSON:
+    service.change_currency(session, principal, body)
+    return JSON({})

@@ -1,0 +1,651 @@
+"""Ticket Definitions v3: every rule of the API, by its Wix name.
+
+Create / Update / Get / Delete / Reorder / Query / Query Available / Count /
+Count Available / Bulk Delete By Filter / Change Currency, and the domain events
+each writes to the outbox in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import Session
+
+from .. import query as q
+from ..auth import Principal
+from ..db import UTCDateTime, lock, now
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
+from ..events import service as events
+from ..events.models import Event
+from ..schemas import Money
+from ..timefmt import iso
+from ..webhooks import outbox
+from .models import TicketDefinition as TD
+from .schemas import (
+    ChangeCurrencyRequest,
+    CreateTicketDefinitionRequest,
+    FeeType,
+    Fieldset,
+    ReorderTicketDefinitionsRequest,
+    TicketDefinitionIn,
+    UpdateTicketDefinitionRequest,
+)
+
+FQDN = "wix.events.v3.ticket_definition"
+MAX_PER_EVENT = 100
+MAX_PER_CHECKOUT = 50
+MAX_CENTS = 10**13
+_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+
+
+class InvalidReorder(WixError):
+    status, code = 400, "INVALID_REORDER_INSTRUCTION"
+
+
+# --- values --------------------------------------------------------------------
+
+
+def check_currency(code: str, where: str) -> str:
+    """ISO-4217 from the real list (pycountry), not a pattern."""
+    if not isinstance(code, str) or len(code) != 3 or pycountry.currencies.get(alpha_3=code.upper()) is None:
+        raise InvalidArgument(where, f'"{code}" is not an ISO-4217 currency code', "FORMAT")
+    return code.upper()
+
+
+def parse_money(m: Money | None, where: str) -> tuple[int, str]:
+    """Decimal string -> (cents, currency). ``"200"`` becomes 20000 and reads back "200.00"."""
+    if m is None or m.value is None:
+        raise InvalidArgument(f"{where}.value", "is required", "REQUIRED_FIELD")
+    if m.currency is None:
+        raise InvalidArgument(f"{where}.currency", "is required", "REQUIRED_FIELD")
+    value = m.value.strip()
+    if not _DECIMAL.match(value):
+        raise InvalidArgument(f"{where}.value", "must be a non-negative decimal string such as \"10.50\"", "FORMAT")
+    try:
+        cents = Decimal(value) * 100
+    except InvalidOperation:  # pragma: no cover - the pattern rules it out
+        raise InvalidArgument(f"{where}.value", "is not a decimal", "FORMAT") from None
+    if cents != cents.to_integral_value():
+        raise InvalidArgument(f"{where}.value", "has more than 2 decimal places", "FORMAT")
+    if cents >= MAX_CENTS:
+        raise InvalidArgument(f"{where}.value", "is too large", "MAX")
+    return int(cents), check_currency(m.currency, f"{where}.currency")
+
+
+def money(cents: int, currency: str) -> dict[str, str]:
+    return {"value": f"{Decimal(cents) / 100:.2f}", "currency": currency}
+
+
+def _minute(t: dt.datetime | None) -> dt.datetime | None:
+    """Sale period boundaries are rounded down to the minute."""
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+
+
+# --- derived fields --------------------------------------------------------------
+
+
+def sale_status(td: TD, t: dt.datetime) -> str:
+    if td.sale_start is not None and t < td.sale_start:
+        return "SALE_SCHEDULED"
+    if td.sale_end is not None and t >= td.sale_end:
+        return "SALE_ENDED"
+    return "SALE_STARTED"
+
+
+def sale_status_expr(ctx: q.Ctx) -> Any:
+    t = literal(ctx.now, UTCDateTime())
+    return case(
+        (TD.sale_start.is_not(None) & (TD.sale_start > t), "SALE_SCHEDULED"),
+        (TD.sale_end.is_not(None) & (TD.sale_end <= t), "SALE_ENDED"),
+        else_="SALE_STARTED",
+    )
+
+
+def unsold(td: TD) -> int | None:
+    """What a buyer can still take: actualLimit - sold - reserved (None when unlimited)."""
+    if not td.limited or td.actual_limit is None:
+        return None
+    return max(0, td.actual_limit - td.sold_count - td.reserved_count)
+
+
+def to_wire(
+    td: TD, fields: Iterable[str] | None = None, t: dt.datetime | None = None, event: Event | None = None
+) -> dict[str, Any]:
+    t = t or now()
+    fields = set(fields or ())
+    pm: dict[str, Any] = {}
+    if td.fixed_price_cents is not None:
+        pm["fixedPrice"] = money(td.fixed_price_cents, td.currency)
+    elif td.guest_price_cents is not None:
+        pm["guestPrice"] = money(td.guest_price_cents, td.currency)
+    else:
+        pm["pricingOptions"] = {
+            "optionDetails": [
+                {"optionId": o["optionId"], "name": o["name"], "price": money(o["cents"], td.currency)}
+                for o in td.price_options or []
+            ]
+        }
+    pm["pricingType"] = td.pricing_type
+    pm["free"] = td.free
+    left = unsold(td)
+    out: dict[str, Any] = {
+        "id": td.id,
+        "eventId": td.event_id,
+        "revision": str(td.revision),
+        "createdDate": iso(td.created_date),
+        "updatedDate": iso(td.updated_date),
+        "name": td.name,
+    }
+    if td.description is not None:
+        out["description"] = td.description
+    if td.policy_text is not None:
+        out["policyText"] = td.policy_text
+    out.update(
+        {
+            "hidden": td.hidden,
+            "limited": td.limited,
+            "initialLimit": td.initial_limit,
+            "actualLimit": td.actual_limit,
+            "pricingMethod": pm,
+            "feeType": td.fee_type,
+        }
+    )
+    sp: dict[str, Any] = {"displayNotOnSale": td.display_not_on_sale}
+    if td.sale_start is not None:
+        sp["startDate"] = iso(td.sale_start)
+    if td.sale_end is not None:
+        sp["endDate"] = iso(td.sale_end)
+    out["salePeriod"] = sp
+    out["saleStatus"] = sale_status(td, t)
+    if Fieldset.SALES_DETAILS.value in fields:
+        out["salesDetails"] = {
+            "unsoldCount": left,
+            "soldCount": td.sold_count,
+            "reservedCount": td.reserved_count,
+            "soldOut": left == 0 if left is not None else False,
+        }
+    out["limitPerCheckout"] = MAX_PER_CHECKOUT if left is None else min(MAX_PER_CHECKOUT, left)
+    if td.extended_fields:
+        out["extendedFields"] = td.extended_fields
+    if Fieldset.EVENT_DETAILS.value in fields and event is not None:
+        ev = events.to_wire(event, None, t)
+        out["eventDetails"] = {
+            k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
+        }
+    return out
+
+
+def entity(td: TD) -> dict[str, Any]:
+    """The definition as webhooks carry it (no sales details, as in Wix's examples)."""
+    return to_wire(td)
+
+
+def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[dict[str, Any]]:
+    """Wire dicts for many definitions, loading their events in one query if asked."""
+    t = now()
+    evmap: dict[str, Event] = {}
+    if fields and Fieldset.EVENT_DETAILS.value in fields and tds:
+        ids = {td.event_id for td in tds}
+        evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
+    return [to_wire(td, fields, t, evmap.get(td.event_id)) for td in tds]
+
+
+def check_fields(values: list[Any] | None) -> list[str]:
+    out = []
+    allowed = {f.value for f in Fieldset}
+    for v in values or []:
+        v = v.value if isinstance(v, Fieldset) else v
+        if v not in allowed:
+            raise InvalidArgument("fields", f'unknown fieldset "{v}"', "FORMAT")
+        out.append(v)
+    if len(out) > 5:
+        raise InvalidArgument("fields", "at most 5 fieldsets", "MAX_SIZE")
+    return out
+
+
+# --- outbox ----------------------------------------------------------------------
+
+
+def _emit(session: Session, principal: Principal, td: TD, slug: str, body: dict[str, Any]) -> None:
+    td.event_seq += 1
+    outbox.record(
+        session,
+        site_id=td.site_id,
+        identity=principal.webhook_identity(),
+        entity_fqdn=FQDN,
+        slug=slug,
+        entity_id=td.id,
+        sequence=td.event_seq,
+        body=body,
+    )
+
+
+def _emit_updated(session: Session, principal: Principal, td: TD, period_changed: bool) -> None:
+    """An update is `updated`; if the sale period moved it is also `sale_period_updated`."""
+    _emit(session, principal, td, "updated", {"updatedEvent": {"currentEntity": entity(td)}})
+    if period_changed:
+        sp = entity(td)["salePeriod"]
+        _emit(session, principal, td, "sale_period_updated", {"actionEvent": {"body": {"afterUpdate": sp}}})
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def get(session: Session, principal: Principal, td_id: str) -> TD:
+    td = session.scalars(select(TD).where(TD.id == td_id, TD.site_id == principal.site_id)).first()
+    if td is None:
+        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+    return td
+
+
+_FIELDS = [
+    q.field("id", TD.id, "string", nullable=False, aliases=("_id",)),
+    q.field("eventId", TD.event_id, "string", nullable=False, aliases=("event_id",)),
+    q.field("revision", TD.revision, "int", nullable=False),
+    q.field("name", TD.name, "string", nullable=False),
+    q.field("description", TD.description, "string"),
+    q.field("initialLimit", TD.initial_limit, "int", aliases=("limit", "initial_limit")),
+    q.field("pricingMethod.fixedPrice.value", TD.fixed_price_cents, "money", aliases=("pricing_method.fixed_price.value",)),
+    q.field(
+        "pricingMethod.fixedPrice.currency",
+        lambda ctx: case((TD.fixed_price_cents.is_not(None), TD.currency), else_=None),
+        "string",
+        aliases=("pricing_method.fixed_price.currency",),
+    ),
+    q.field(
+        "pricingMethod.pricingType",
+        TD.pricing_type,
+        "enum",
+        nullable=False,
+        enum=("STANDARD", "DONATION"),
+        aliases=("pricing_method.pricing_type", "pricingType"),
+    ),
+    q.field("pricingMethod.free", TD.free, "bool", ops=q.EQ_OPS, nullable=False, aliases=("pricing_method.free",)),
+    q.field("feeType", TD.fee_type, "enum", nullable=False, enum=tuple(f.value for f in FeeType), aliases=("fee_type",)),
+    q.field(
+        "saleStatus",
+        sale_status_expr,
+        "enum",
+        nullable=False,
+        enum=("SALE_SCHEDULED", "SALE_STARTED", "SALE_ENDED"),
+        aliases=("sale_status",),
+    ),
+    q.field("hidden", TD.hidden, "bool", ops=q.EQ_OPS, nullable=False),
+    q.field("createdDate", TD.created_date, "datetime", nullable=False, aliases=("_createdDate", "created_date")),
+    q.field("updatedDate", TD.updated_date, "datetime", nullable=False, aliases=("_updatedDate", "updated_date")),
+]
+QUERY = q.Spec(fields=_FIELDS, id_expr=TD.id, default_sort=[{"fieldName": "createdDate", "order": "ASC"}])
+# The ticket picker's list follows the organiser's order (Reorder Ticket Definitions).
+AVAILABLE_QUERY = q.Spec(
+    fields=[*_FIELDS, q.field("sortIndex", TD.sort_index, "int", nullable=False)],
+    id_expr=TD.id,
+    default_sort=[{"fieldName": "sortIndex", "order": "ASC"}],
+)
+
+
+def _site(principal: Principal) -> Any:
+    return select(TD).where(TD.site_id == principal.site_id)
+
+
+def _available(principal: Principal, ctx: q.Ctx) -> Any:
+    """Visible in the ticket picker: not hidden, event published, and on sale or shown
+    before/after sale with displayNotOnSale."""
+    status = sale_status_expr(ctx)
+    return (
+        _site(principal)
+        .join(Event, Event.id == TD.event_id)
+        .where(TD.hidden.is_(False), Event.state == "PUBLISHED")
+        .where((status == "SALE_STARTED") | TD.display_not_on_sale.is_(True))
+    )
+
+
+def query(session: Session, principal: Principal, raw: dict[str, Any] | None, secret: bytes, available: bool = False) -> q.Page:
+    ctx = q.Ctx(now=now())
+    base = _available(principal, ctx) if available else _site(principal)
+    spec = AVAILABLE_QUERY if available else QUERY
+    scope = f"td{'-avail' if available else ''}:{principal.site_id}"
+    return q.run_query(session, spec, base, raw, ctx, secret=secret, scope=scope)
+
+
+def count(
+    session: Session, principal: Principal, flt: Any, facets: Any, available: bool = False
+) -> tuple[int, dict[str, Any]]:
+    ctx = q.Ctx(now=now())
+    base = _available(principal, ctx) if available else _site(principal)
+    total = q.count(session, base, QUERY, flt, ctx)
+    return total, q.facet_counts(session, base, QUERY, flt, facets, ctx)
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def _apply_pricing(td: TD, pm: Any, event: Event, where: str) -> None:
+    """Exactly one of fixedPrice / guestPrice / pricingOptions; derives pricingType and free."""
+    if pm is None:
+        raise InvalidArgument(where, "is required", "REQUIRED_FIELD")
+    given = [k for k in ("fixed_price", "guest_price", "pricing_options") if getattr(pm, k) is not None]
+    if len(given) != 1:
+        raise InvalidArgument(where, "must have exactly one of fixedPrice, guestPrice or pricingOptions")
+    td.fixed_price_cents = td.guest_price_cents = None
+    td.price_options = None
+    kind = given[0]
+    if kind == "fixed_price":
+        td.fixed_price_cents, currency = parse_money(pm.fixed_price, f"{where}.fixedPrice")
+        td.free = td.fixed_price_cents == 0
+    elif kind == "guest_price":
+        td.guest_price_cents, currency = parse_money(pm.guest_price, f"{where}.guestPrice")
+        td.free = td.guest_price_cents == 0
+    else:
+        opts = pm.pricing_options.option_details or []
+        if not 1 <= len(opts) <= 100:
+            raise InvalidArgument(f"{where}.pricingOptions.optionDetails", "must have 1 to 100 options", "MIN_SIZE")
+        currencies = set()
+        stored = []
+        for i, o in enumerate(opts):
+            ow = f"{where}.pricingOptions.optionDetails[{i}]"
+            if not o.name:
+                raise InvalidArgument(f"{ow}.name", "is required", "REQUIRED_FIELD")
+            cents, cur = parse_money(o.price, f"{ow}.price")
+            currencies.add(cur)
+            oid = o.option_id if o.option_id and _is_guid(o.option_id) else str(uuid.uuid4())
+            stored.append({"optionId": oid, "name": o.name, "cents": cents})
+        if len(currencies) != 1:
+            raise InvalidArgument(f"{where}.pricingOptions", "all options must have the same currency")
+        if len({o["optionId"] for o in stored}) != len(stored):
+            raise InvalidArgument(f"{where}.pricingOptions", "optionId values must be unique")
+        currency = currencies.pop()
+        td.price_options = stored
+        td.free = all(o["cents"] == 0 for o in stored)
+    td.pricing_type = "DONATION" if kind == "guest_price" else "STANDARD"
+    if event.currency is None:
+        event.currency = currency
+    elif currency != event.currency:
+        raise InvalidArgument(
+            where,
+            f"currency {currency} differs from the event's ticket currency {event.currency} (see Change Currency)",
+        )
+    td.currency = currency
+
+
+def _is_guid(s: str) -> bool:
+    try:
+        uuid.UUID(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _apply_fee(td: TD) -> None:
+    if td.fee_type == FeeType.NO_FEE.value and not td.free:
+        raise InvalidArgument("ticketDefinition.feeType", "NO_FEE is available only for free tickets")
+
+
+def _apply_limit(td: TD, limit: int | None) -> None:
+    if limit is not None and limit < td.sold_count + td.reserved_count:
+        raise FailedPrecondition(
+            f"initialLimit {limit} is below the {td.sold_count + td.reserved_count} tickets sold or reserved",
+            code="LIMIT_BELOW_SOLD",
+        )
+    td.limited = limit is not None
+    td.initial_limit = limit
+    td.actual_limit = limit  # no seating plans: actualLimit follows initialLimit
+
+
+def _apply_sale_period(td: TD, start: dt.datetime | None, end: dt.datetime | None, display: bool) -> None:
+    start, end = _minute(start), _minute(end)
+    if start is not None and end is not None and start >= end:
+        raise FailedPrecondition("salePeriod.startDate must be before salePeriod.endDate", code="INVALID_SALE_PERIOD")
+    td.sale_start, td.sale_end, td.display_not_on_sale = start, end, display
+
+
+def create(session: Session, principal: Principal, req: CreateTicketDefinitionRequest) -> TD:
+    d = req.ticket_definition
+    w = "ticketDefinition"
+    if not d.event_id:
+        raise InvalidArgument(f"{w}.eventId", "is required", "REQUIRED_FIELD")
+    if not d.name:
+        raise InvalidArgument(f"{w}.name", "is required", "REQUIRED_FIELD")
+    if d.fee_type is None:
+        raise InvalidArgument(f"{w}.feeType", "is required", "REQUIRED_FIELD")
+    if d.pricing_method is None:
+        raise InvalidArgument(f"{w}.pricingMethod", "is required", "REQUIRED_FIELD")
+    event = events.lock_for_update(session, principal.site_id, d.event_id)
+    if event.initial_type != "TICKETING":
+        raise FailedPrecondition(
+            f"Event {event.id} is a {event.initial_type} event; ticket definitions need a TICKETING event",
+            code="INVALID_EVENT_TYPE",
+        )
+    n, top = session.execute(
+        select(func.count(), func.max(TD.sort_index)).where(TD.event_id == event.id)
+    ).one()
+    if n >= MAX_PER_EVENT:
+        raise FailedPrecondition(
+            f"An event can have at most {MAX_PER_EVENT} ticket definitions", code="TICKET_DEFINITIONS_LIMIT_REACHED"
+        )
+    t = now()
+    td = TD(
+        id=str(uuid.uuid4()),
+        site_id=principal.site_id,
+        event_id=event.id,
+        revision=1,
+        created_date=t,
+        updated_date=t,
+        name=d.name,
+        description=d.description,
+        policy_text=d.policy_text,
+        hidden=bool(d.hidden),
+        fee_type=d.fee_type.value,
+        sort_index=(top if top is not None else -1) + 1,
+        extended_fields=d.extended_fields.model_dump(exclude_none=True) if d.extended_fields else None,
+        sold_count=0,
+        reserved_count=0,
+        event_seq=0,
+    )
+    _apply_pricing(td, d.pricing_method, event, f"{w}.pricingMethod")
+    _apply_fee(td)
+    _apply_limit(td, d.initial_limit)
+    sp = d.sale_period
+    _apply_sale_period(td, sp.start_date if sp else None, sp.end_date if sp else None, bool(sp and sp.display_not_on_sale))
+    session.add(td)
+    session.flush()
+    _emit(session, principal, td, "created", {"createdEvent": {"entity": entity(td)}})
+    return td
+
+
+def _mask_paths(mask: Any) -> set[str] | None:
+    if mask is None:
+        return None
+    if isinstance(mask, dict):
+        mask = mask.get("paths", [])
+    if isinstance(mask, str):
+        mask = mask.split(",")
+    if not isinstance(mask, list) or not all(isinstance(p, str) for p in mask):
+        raise InvalidArgument("mask", "must be a field mask", "FORMAT")
+    return {p.strip() for p in mask if p.strip()}
+
+
+def _changed(paths: set[str] | None, sent: set[str], name: str) -> bool:
+    """Whether wire field ``name`` is to change: named by the mask, else sent in the body."""
+    if paths is None:
+        return name in sent
+    return any(p == name or p.startswith(name + ".") or name.startswith(p + ".") for p in paths)
+
+
+def _wire_sent(d: TicketDefinitionIn) -> set[str]:
+    out = set()
+    for py in d.model_fields_set:
+        out.add(TicketDefinitionIn.model_fields[py].alias or py)
+    if d.sale_period is not None:
+        for py in d.sale_period.model_fields_set:
+            out.add("salePeriod." + (d.sale_period.model_fields[py].alias or py))
+    return out
+
+
+def _revision(value: Any) -> int:
+    if value is None or value == "":
+        raise FailedPrecondition("ticketDefinition.revision is required to update", code="REVISION_MISSING")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument("ticketDefinition.revision", "must be an integer", "FORMAT") from None
+
+
+def update(session: Session, principal: Principal, td_id: str, req: UpdateTicketDefinitionRequest) -> TD:
+    """PATCH: fields named by ``mask``, or else those the request carries, change."""
+    d = req.ticket_definition
+    w = "ticketDefinition"
+    if d.id is not None and d.id != td_id:
+        raise InvalidArgument(f"{w}.id", "does not match the path")
+    rev = _revision(d.revision)
+    td = lock(session, select(TD).where(TD.id == td_id, TD.site_id == principal.site_id))
+    if td is None:
+        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+    if rev != td.revision:
+        raise FailedPrecondition(
+            f"revision {rev} is stale; the current revision is {td.revision}",
+            code="REVISION_MISMATCH",
+            data={"currentRevision": str(td.revision)},
+        )
+    if d.event_id is not None and d.event_id != td.event_id:
+        raise InvalidArgument(f"{w}.eventId", "cannot change", "CUSTOM")
+    paths = _mask_paths(req.mask)
+    sent = _wire_sent(d)
+    ch = lambda name: _changed(paths, sent, name)  # noqa: E731
+
+    if ch("name"):
+        if not d.name:
+            raise InvalidArgument(f"{w}.name", "is required", "REQUIRED_FIELD")
+        td.name = d.name
+    if ch("description"):
+        td.description = d.description
+    if ch("policyText"):
+        td.policy_text = d.policy_text
+    if ch("hidden"):
+        td.hidden = bool(d.hidden)
+    if ch("extendedFields"):
+        td.extended_fields = d.extended_fields.model_dump(exclude_none=True) if d.extended_fields else None
+    if ch("pricingMethod"):
+        event = session.get(Event, td.event_id)
+        assert event is not None
+        _apply_pricing(td, d.pricing_method, event, f"{w}.pricingMethod")
+    if ch("feeType"):
+        if d.fee_type is None:
+            raise InvalidArgument(f"{w}.feeType", "is required", "REQUIRED_FIELD")
+        td.fee_type = d.fee_type.value
+    _apply_fee(td)
+    if ch("initialLimit"):
+        _apply_limit(td, d.initial_limit)
+    before = (td.sale_start, td.sale_end, td.display_not_on_sale)
+    sp = d.sale_period
+    start, end, display = before
+    if ch("salePeriod.startDate"):
+        start = sp.start_date if sp else None
+    if ch("salePeriod.endDate"):
+        end = sp.end_date if sp else None
+    if ch("salePeriod.displayNotOnSale"):
+        display = bool(sp and sp.display_not_on_sale)
+    _apply_sale_period(td, start, end, display)
+    period_changed = (td.sale_start, td.sale_end, td.display_not_on_sale) != before
+
+    td.revision += 1
+    td.updated_date = now()
+    session.flush()
+    _emit_updated(session, principal, td, period_changed)
+    return td
+
+
+def _delete(session: Session, principal: Principal, td: TD) -> None:
+    if td.sold_count > 0 or td.reserved_count > 0:
+        raise FailedPrecondition(
+            f"Ticket definition {td.id} has sold or reserved tickets and cannot be deleted",
+            code="TICKET_DEFINITION_HAS_SALES",
+        )
+    _emit(session, principal, td, "deleted", {"deletedEvent": {"deletedEntity": entity(td)}})
+    session.delete(td)
+
+
+def delete(session: Session, principal: Principal, td_id: str) -> None:
+    td = lock(session, select(TD).where(TD.id == td_id, TD.site_id == principal.site_id))
+    if td is None:
+        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+    _delete(session, principal, td)
+    session.flush()
+
+
+def delete_all_of_event(session: Session, principal: Principal, event: Event) -> None:
+    for td in session.scalars(select(TD).where(TD.event_id == event.id).order_by(TD.sort_index).with_for_update()):
+        _delete(session, principal, td)
+    session.flush()
+
+
+def bulk_delete(session: Session, principal: Principal, flt: Any) -> int:
+    ctx = q.Ctx(now=now())
+    cond = q.compile_filter(QUERY, flt, ctx, "filter")
+    tds = list(session.scalars(_site(principal).where(cond).order_by(TD.created_date, TD.id).with_for_update()))
+    for td in tds:
+        _delete(session, principal, td)
+    session.flush()
+    return len(tds)
+
+
+def reorder(session: Session, principal: Principal, req: ReorderTicketDefinitionsRequest) -> None:
+    """Move one definition before/after another; if both are given the `after` wins."""
+    event = events.lock_for_update(session, principal.site_id, req.event_id)
+    after = req.after_definition_id or req.after_ticket_definition_id
+    before = req.before_definition_id or req.before_ticket_definition_id
+    ref, place_after = (after, True) if after else (before, False)
+    if not ref:
+        raise InvalidReorder("Give beforeDefinitionId or afterDefinitionId")
+    tds = list(session.scalars(select(TD).where(TD.event_id == event.id).order_by(TD.sort_index, TD.created_date)))
+    by_id = {td.id: td for td in tds}
+    moving = by_id.get(req.ticket_definition_id)
+    if moving is None:
+        raise NotFound(
+            f"Ticket definition {req.ticket_definition_id} not found in event {event.id}",
+            code="TICKET_DEFINITION_NOT_FOUND",
+        )
+    if ref not in by_id or ref == moving.id:
+        raise InvalidReorder(f"Reference ticket definition {ref} is not another definition of event {event.id}")
+    order = [td for td in tds if td.id != moving.id]
+    i = next(i for i, td in enumerate(order) if td.id == ref)
+    order.insert(i + 1 if place_after else i, moving)
+    for n, td in enumerate(order):
+        if td.sort_index != n:
+            td.sort_index = n
+    session.flush()
+
+
+def change_currency(session: Session, principal: Principal, req: ChangeCurrencyRequest) -> None:
+    """All of an event's definitions and the event itself move to ``currency`` at once."""
+    currency = check_currency(req.currency, "currency")
+    event = events.lock_for_update(session, principal.site_id, req.event_id)
+    tds = list(session.scalars(select(TD).where(TD.event_id == event.id).order_by(TD.sort_index).with_for_update()))
+    if any(td.sold_count > 0 for td in tds):
+        raise FailedPrecondition(
+            "The event has sold tickets; its currency can no longer change", code="CURRENCY_LOCKED"
+        )
+    t = now()
+    for td in tds:
+        if td.currency != currency:
+            td.currency = currency
+            td.revision += 1
+            td.updated_date = t
+    event.currency = currency
+    event.revision += 1
+    event.updated_date = t
+    session.flush()
+    for td in tds:
+        if td.updated_date == t:
+            _emit_updated(session, principal, td, period_changed=False)
+    events.emit_updated(session, principal, event)

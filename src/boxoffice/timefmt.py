@@ -1,0 +1,24 @@
+"""Wire format of timestamps: ISO-8601 UTC with milliseconds, ``2023-05-25T11:39:26.108Z``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    if t is None:
+        return None
+    t = t.astimezone(dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def parse(value: str) -> dt.datetime:
+    """Parse an ISO-8601 timestamp; a value without offset is taken as UTC."""
+    t = dt.datetime.fromisoformat(value.strip())
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.astimezone(dt.timezone.utc)
+
+
+def to_ms(t: dt.datetime) -> dt.datetime:
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)

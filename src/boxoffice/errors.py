@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .http import JSON
 
 log = logging.getLogger("boxoffice")
 
@@ -119,24 +120,24 @@ def violations_from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, str
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(WixError)
-    async def _wix(_: Request, exc: WixError) -> ORJSONResponse:
-        return ORJSONResponse(exc.body(), status_code=exc.status)
+    async def _wix(_: Request, exc: WixError) -> JSON:
+        return JSON(exc.body(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> JSON:
         err = InvalidArgument.many(violations_from_pydantic(list(exc.errors())) or [
             {"field": "body", "description": "is invalid", "violatedRule": "FORMAT"}
         ])
-        return ORJSONResponse(err.body(), status_code=400)
+        return JSON(err.body(), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSON:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         desc = str(exc.detail)
         body = {"message": desc, "details": {"applicationError": {"code": code, "description": desc, "data": {}}}}
-        return ORJSONResponse(body, status_code=exc.status_code)
+        return JSON(body, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _crash(_: Request, exc: Exception) -> JSON:
         log.exception("unhandled error", exc_info=exc)
-        return ORJSONResponse({"message": "", "details": {}}, status_code=500)
+        return JSON({"message": "", "details": {}}, status_code=500)

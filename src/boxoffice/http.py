@@ -10,11 +10,13 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
-from .errors import InvalidArgument
+from . import errors  # errors imports JSON from here, so only attributes are used
+
 
 
 class JSON(Response):
-    """200 + JSON body, serialised with orjson; the SDK accepts nothing but 200."""
+    """A JSON body serialised with orjson (200 unless told; the SDK accepts nothing else
+    as success)."""
 
     media_type = "application/json"
 
@@ -23,6 +25,7 @@ class JSON(Response):
 
 
 def get_params(request: Request) -> dict[str, Any]:
+
     """Query parameters of a GET/DELETE, including the SDK's ``.r`` form.
 
     ``.r`` is base64url(JSON of the whole request); repeated keys become lists.
@@ -38,20 +41,21 @@ def get_params(request: Request) -> dict[str, Any]:
         try:
             decoded = json.loads(base64.urlsafe_b64decode(r + "=" * (-len(r) % 4)))
         except (ValueError, UnicodeDecodeError):
-            raise InvalidArgument(".r", "is not base64url-encoded JSON", "FORMAT") from None
+            raise errors.InvalidArgument(".r", "is not base64url-encoded JSON", "FORMAT") from None
         if not isinstance(decoded, dict):
-            raise InvalidArgument(".r", "must encode an object", "FORMAT")
+            raise errors.InvalidArgument(".r", "must encode an object", "FORMAT")
         out.update(decoded)
     return out
 
 
 def list_param(params: dict[str, Any], name: str) -> list[str] | None:
+
     v = params.get(name)
     if v is None:
         return None
     vals = v if isinstance(v, list) else [v]
     if not all(isinstance(x, str) for x in vals):
-        raise InvalidArgument(name, "must be a list of strings", "FORMAT")
+        raise errors.InvalidArgument(name, "must be a list of strings", "FORMAT")
     # `fields=A,B` (a comma-joined field mask) is accepted as well as repeated keys
     return [p for x in vals for p in x.split(",") if p]
 

@@ -1,0 +1,112 @@
+"""Events v3 (the subset ticket definitions need)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from boxoffice.webhooks.models import OutboxEvent
+from tests.helpers import EVENTS, TD, create_event, create_td, event_body
+
+
+def test_create_draft_get_update_publish(api, database):
+    ev = create_event(api)
+    assert ev["status"] == "DRAFT" and ev["slug"] == "leather-workshop" and ev["revision"] == "1"
+    assert "registration" not in ev
+    ev2 = create_event(api)
+    assert ev2["slug"] == "leather-workshop-2"
+    r = api.get(f"{EVENTS}/{ev['id']}", params={"fields": ["REGISTRATION"], "eventId": ev["id"]})
+    reg = r.json()["event"]["registration"]
+    assert reg["initialType"] == "TICKETING" and reg["type"] == "TICKETING"
+    r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"id": ev["id"], "title": "Leather Workshop II", "shortDescription": "Hands on"}})
+    e = r.json()["event"]
+    assert e["title"] == "Leather Workshop II" and e["shortDescription"] == "Hands on" and e["revision"] == "2"
+    assert e["location"] == ev["location"] and e["dateAndTimeSettings"] == ev["dateAndTimeSettings"]
+    r = api.post(f"{EVENTS}/{ev['id']}/publish", {"eventId": ev["id"]})
+    assert r.status_code == 200 and r.json()["event"]["status"] == "UPCOMING" and r.json()["event"]["publishedDate"]
+    r = api.post(f"{EVENTS}/{ev['id']}/publish", {})
+    assert r.status_code == 428 and r.json()["details"]["applicationError"]["code"] == "EVENT_ALREADY_PUBLISHED"
+    with database.session() as s:
+        slugs = [o.slug for o in s.scalars(select(OutboxEvent).where(OutboxEvent.entity_id == ev["id"]).order_by(OutboxEvent.position))]
+    assert slugs == ["created", "updated", "published"]
+
+
+def test_create_without_draft_publishes(api):
+    r = api.post(EVENTS, {k: v for k, v in event_body().items() if k != "draft"})
+    assert r.json()["event"]["status"] == "UPCOMING"
+
+
+def test_create_validation(api):
+    body = event_body()
+    del body["event"]["location"]
+    r = api.post(EVENTS, body)
+    assert r.status_code == 400 and r.json()["details"]["validationError"]["fieldViolations"][0]["field"] == "event.location"
+    body = event_body()
+    body["event"]["dateAndTimeSettings"]["endDate"] = body["event"]["dateAndTimeSettings"]["startDate"]
+    r = api.post(EVENTS, body)
+    assert r.status_code == 400
+    body = event_body()
+    body["event"]["registration"] = {}
+    assert api.post(EVENTS, body).status_code == 400
+    body = event_body(initial_type="CONCERT")
+    assert api.post(EVENTS, body).status_code == 400
+    assert api.post(EVENTS, event_body(title="x" * 121)).status_code == 400
+
+
+def test_slug_rules(api):
+    a = create_event(api, title="A")
+    b = create_event(api, title="B")
+    r = api.patch(f"{EVENTS}/{b['id']}", {"event": {"slug": a["slug"]}})
+    assert r.status_code == 409 and r.json()["details"]["applicationError"]["code"] == "SLUG_ALREADY_IN_USE"
+    r = api.patch(f"{EVENTS}/{b['id']}", {"event": {"slug": "Not A Slug"}})
+    assert r.status_code == 400
+    r = api.patch(f"{EVENTS}/{b['id']}", {"event": {"slug": "my-event"}})
+    assert r.json()["event"]["slug"] == "my-event"
+
+
+def test_initial_type_is_immutable(api):
+    ev = create_event(api)
+    r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"registration": {"initialType": "RSVP"}}})
+    assert r.status_code == 428
+    r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"registration": {"type": "RSVP"}}})
+    assert r.status_code == 428
+    r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"registration": {"type": "EXTERNAL"}}, "fields": ["REGISTRATION"]})
+    assert r.json()["event"]["registration"]["type"] == "EXTERNAL"
+
+
+def test_query_offset_paging_and_drafts(api, make_api):
+    ids = [create_event(api, title=f"E{i}", draft=i % 2 == 0)["id"] for i in range(7)]
+    r = api.post(f"{EVENTS}/query", {"query": {"paging": {"limit": 2, "offset": 0}}})
+    body = r.json()
+    assert [e["id"] for e in body["events"]] == [ids[1], ids[3]]
+    assert body["pagingMetadata"] == {"count": 2, "offset": 0, "total": 3, "tooManyToCount": False}
+    r = api.post(f"{EVENTS}/query", {"query": {"paging": {"limit": 5, "offset": 0}}, "includeDrafts": True})
+    assert r.json()["pagingMetadata"]["total"] == 7
+    r = api.post(f"{EVENTS}/query", {"query": {"filter": {"status": "DRAFT"}, "sort": [{"fieldName": "title", "order": "DESC"}]}, "includeDrafts": True})
+    assert [e["title"] for e in r.json()["events"]] == ["E6", "E4", "E2", "E0"]
+    visitor = make_api(identity="visitor")
+    assert visitor.get(f"{EVENTS}/{ids[0]}").status_code == 404  # drafts are not public
+    assert visitor.get(f"{EVENTS}/{ids[1]}").status_code == 200
+    r = visitor.post(f"{EVENTS}/query", {"includeDrafts": True})
+    assert len(r.json()["events"]) == 3
+
+
+def test_delete_event_deletes_its_definitions_with_their_events(api, database):
+    ev = create_event(api)
+    tds = [create_td(api, ev["id"], name=f"T{i}") for i in range(3)]
+    other = create_event(api, title="Other")
+    kept = create_td(api, other["id"])
+    r = api.delete(f"{EVENTS}/{ev['id']}")
+    assert r.status_code == 200 and r.json() == {}
+    assert api.get(f"{EVENTS}/{ev['id']}").status_code == 404
+    assert [t["id"] for t in api.post(f"{TD}/query", {}).json()["ticketDefinitions"]] == [kept["id"]]
+    with database.session() as s:
+        rows = list(s.scalars(select(OutboxEvent).order_by(OutboxEvent.position)))
+    deleted = [o.entity_id for o in rows if o.slug == "deleted"]
+    assert deleted == [t["id"] for t in tds] + [ev["id"]]
+    assert rows[-1].event_type == "wix.events.v3.event_deleted"
+
+
+def test_event_path_aliases(api):
+    ev = create_event(api)
+    for prefix in ("/events/v3/events", "/_api/events-events-v3-adapter/v3/events", "/events-events-v3-adapter/v3/events"):
+        assert api.get(f"{prefix}/{ev['id']}").status_code == 200, prefix

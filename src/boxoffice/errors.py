@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,6 +74,62 @@ class InvalidArgument(WixError):
 
     def body(self) -> dict[str, Any]:
         return {"message": self.description, "details": {"validationError": {"fieldViolations": self.violations}}}
+
+
+class FieldViolation(BaseModel):
+    field: str
+    description: str
+    violatedRule: str
+
+
+class ValidationError(BaseModel):
+    fieldViolations: list[FieldViolation]
+
+
+class ApplicationError(BaseModel):
+    code: str
+    description: str
+    data: dict[str, Any] = {}
+
+
+class ErrorDetails(BaseModel):
+    validationError: ValidationError | None = None
+    applicationError: ApplicationError | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """What every non-200 response carries."""
+
+    message: str
+    details: ErrorDetails
+
+
+ERROR_STATUSES = {
+    "400": "Invalid argument (validationError) or a rejected instruction (applicationError)",
+    "401": "Missing or unknown API key",
+    "403": "The key lacks the permission, or belongs to another site",
+    "404": "Not found",
+    "409": "Already exists",
+    "428": "Failed precondition: a business rule refused the change",
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI: replace FastAPI's 422 with the Wix envelope on the statuses we send."""
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in (("ErrorEnvelope", ErrorEnvelope),):
+        js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        comps.update(js.pop("$defs", {}))
+        comps[name] = js
+    comps.pop("HTTPValidationError", None)  # our ValidationError replaced FastAPI's above
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, desc in ERROR_STATUSES.items():
+                responses.setdefault(status, {"description": desc, **ref})
+    return schema
 
 
 _RULES = {

@@ -34,14 +34,14 @@ export const requestLog = [];
  * keeping path and query. Anything else is refused, so a test can never
  * reach the real Wix servers by accident.
  */
-export function makeRewritingFetch(baseUrl, { log = requestLog } = {}) {
+export function makeRewritingFetch(baseUrl, { log = requestLog, fromOrigin = WIX_API_ORIGIN } = {}) {
   const base = new URL(baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   return async function rewritingFetch(input, init = {}) {
     const original =
       typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const url = new URL(original);
-    if (url.origin !== WIX_API_ORIGIN) {
+    if (url.origin !== fromOrigin) {
       throw new Error(`conformance client: refusing to fetch non-Wix-API URL ${original}`);
     }
     const target = `${base.origin}${basePath}${url.pathname}${url.search}`;
@@ -69,14 +69,17 @@ export function makeRewritingFetch(baseUrl, { log = requestLog } = {}) {
  * createClient({ modules: { ticketDefinitions, wixEventsV2 }, auth: ApiKeyStrategy(...), fetch })
  * Defaults come from BOXOFFICE_URL / BOXOFFICE_API_KEY / BOXOFFICE_SITE_ID.
  */
-export function buildClient({ baseUrl, apiKey, siteId } = {}) {
+export function buildClient({ baseUrl, apiKey, siteId, apiBaseUrl } = {}) {
   baseUrl ??= requireEnv('BOXOFFICE_URL');
   apiKey ??= requireEnv('BOXOFFICE_API_KEY');
   siteId ??= requireEnv('BOXOFFICE_SITE_ID');
   return createClient({
     modules: { ticketDefinitions, wixEventsV2 },
     auth: ApiKeyStrategy({ apiKey, siteId }),
-    fetch: makeRewritingFetch(baseUrl),
+    // With a non-Wix host (`host.apiBaseUrl`) the SDK's URL resolver picks the `_` mapping,
+    // i.e. the `/_api/...` path family (@wix/sdk-runtime rest-modules.js resolveUrl).
+    ...(apiBaseUrl ? { host: { apiBaseUrl } } : {}),
+    fetch: makeRewritingFetch(baseUrl, apiBaseUrl ? { fromOrigin: `https://${apiBaseUrl}` } : {}),
   });
 }
 

@@ -54,6 +54,10 @@ describe('environment', () => {
 describe('createEvent / getEvent', () => {
   test('createEvent(draft, initialType TICKETING) returns a DRAFT event with _id, Dates and the SDK address shape', async () => {
     const input = eventInput(`EV create ${RUN_ID}`);
+    // Snapshot first: the SDK rewrites the caller's input object in place (Dates -> ISO strings,
+    // address.formatted -> formattedAddress) while serialising the request.
+    const expectedStart = input.dateAndTimeSettings.startDate.getTime();
+    const expectedEnd = input.dateAndTimeSettings.endDate.getTime();
     const e = await ev().createEvent(input, { draft: true, fields: ['REGISTRATION', 'DETAILS'] });
     createdEventIds.push(e._id);
 
@@ -67,8 +71,8 @@ describe('createEvent / getEvent', () => {
     assertDate(e._updatedDate, '_updatedDate');
     assertDate(e.dateAndTimeSettings.startDate, 'dateAndTimeSettings.startDate');
     assertDate(e.dateAndTimeSettings.endDate, 'dateAndTimeSettings.endDate');
-    assert.equal(e.dateAndTimeSettings.startDate.getTime(), input.dateAndTimeSettings.startDate.getTime());
-    assert.equal(e.dateAndTimeSettings.endDate.getTime(), input.dateAndTimeSettings.endDate.getTime());
+    assert.equal(e.dateAndTimeSettings.startDate.getTime(), expectedStart);
+    assert.equal(e.dateAndTimeSettings.endDate.getTime(), expectedEnd);
     assert.equal(e.dateAndTimeSettings.timeZoneId, 'UTC');
     assert.equal(e.location.type, 'VENUE');
     assert.equal(e.location.name, 'Main Hall');
@@ -173,14 +177,15 @@ describe('publishDraftEvent', () => {
 });
 
 describe('queryEvents', () => {
-  test('builder with offset paging: limit, hasNext() from total, next(), filters', async () => {
+  test('builder with offset paging: includeDrafts, limit, hasNext() from total, next(), filters', async () => {
     const a = await newEvent('query-a');
     const b = await newEvent('query-b');
     const c = await newEvent('query-c');
     await ev().publishDraftEvent(c._id);
     const ids = [a._id, b._id, c._id];
+    const q = () => ev().queryEvents({ includeDrafts: true });
 
-    const page1 = await ev().queryEvents().in('_id', ids).limit(2).find();
+    const page1 = await q().in('_id', ids).limit(2).find();
     assert.equal(page1.items.length, 2);
     assert.equal(page1.totalCount, 3, 'pagingMetadata.total must be returned for offset paging');
     assert.equal(page1.hasNext(), true);
@@ -195,19 +200,34 @@ describe('queryEvents', () => {
     assert.equal(page2.hasPrev(), true);
     assert.deepEqual([...page1.items, ...page2.items].map((e) => e._id).sort(), [...ids].sort());
 
-    const drafts = await ev().queryEvents().in('_id', ids).eq('status', 'DRAFT').find();
+    // Drafts are returned only with includeDrafts (QueryEventsOptions.includeDrafts in the SDK typings).
+    const published = await ev().queryEvents().in('_id', ids).find();
+    assert.deepEqual(published.items.map((e) => e._id), [c._id]);
+    assert.equal(published.totalCount, 1);
+
+    const drafts = await q().in('_id', ids).eq('status', 'DRAFT').find();
     assert.deepEqual(drafts.items.map((e) => e._id).sort(), [a._id, b._id].sort());
     assert.equal(drafts.hasNext(), false);
 
-    const one = await ev().queryEvents().eq('_id', b._id).find();
+    const one = await q().eq('_id', b._id).find();
     assert.deepEqual(one.items.map((e) => e._id), [b._id]);
 
-    const withReg = await ev().queryEvents({ fields: ['REGISTRATION'] }).eq('_id', a._id).find();
+    const byTitle = await q().in('_id', ids).descending('title').find();
+    assert.deepEqual(byTitle.items.map((e) => e._id), [c._id, b._id, a._id]);
+
+    const withReg = await ev().queryEvents({ includeDrafts: true, fields: ['REGISTRATION'] }).eq('_id', a._id).find();
     assert.equal(withReg.items[0]?.registration?.initialType, 'TICKETING');
 
-    const skipped = await ev().queryEvents().in('_id', ids).limit(2).skip(2).find();
+    const skipped = await q().in('_id', ids).limit(2).skip(2).find();
     assert.equal(skipped.items.length, 1);
     assert.equal(skipped.hasNext(), false);
+  });
+});
+
+describe('queryEvents errors', () => {
+  test('unknown filter field -> 400 applicationError FILTER_PARSER_ERROR', async () => {
+    // QueryEventsApplicationErrors in the typings.
+    await expectWixError(ev().queryEvents().eq('noSuchField', 'x').find(), { status: 400, code: 'FILTER_PARSER_ERROR' });
   });
 });
 
@@ -224,13 +244,67 @@ describe('deleteEvent', () => {
     await expectWixError(td().getTicketDefinition(t2._id), { status: 404, code: 'TICKET_DEFINITION_NOT_FOUND' });
     const left = await td().queryTicketDefinitions().eq('eventId', e._id).find();
     assert.deepEqual(left.items, []);
-    const gone = await ev().queryEvents().eq('_id', e._id).find();
+    const gone = await ev().queryEvents({ includeDrafts: true }).eq('_id', e._id).find();
     assert.deepEqual(gone.items, []);
     await expectWixError(td().createTicketDefinition(tdInput(e._id, 'Late')), { status: 404, code: 'EVENT_NOT_FOUND' });
   });
 
   test('deleteEvent unknown id -> 404 EVENT_NOT_FOUND', async () => {
     await expectWixError(ev().deleteEvent(randomGuid()), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+});
+
+describe('wire variants', () => {
+  test('full address round-trips in the SDK shape (formatted/addressLine1/location <-> formattedAddress/addressLine/geocode)', async () => {
+    const input = eventInput(`EV address ${RUN_ID}`);
+    input.location.address = {
+      formatted: '5 Elm St, Springfield, 12345, US',
+      addressLine1: '5 Elm St',
+      city: 'Springfield',
+      postalCode: '12345',
+      country: 'US',
+      location: { latitude: 40.5, longitude: -73.25 },
+    };
+    const e = await ev().createEvent(input, { draft: true });
+    createdEventIds.push(e._id);
+    const g = await ev().getEvent(e._id);
+    for (const got of [e, g]) {
+      assert.deepEqual(
+        {
+          formatted: got.location.address?.formatted,
+          addressLine1: got.location.address?.addressLine1,
+          city: got.location.address?.city,
+          postalCode: got.location.address?.postalCode,
+          country: got.location.address?.country,
+          location: got.location.address?.location,
+        },
+        {
+          formatted: '5 Elm St, Springfield, 12345, US',
+          addressLine1: '5 Elm St',
+          city: 'Springfield',
+          postalCode: '12345',
+          country: 'US',
+          location: { latitude: 40.5, longitude: -73.25 },
+        },
+      );
+    }
+  });
+
+  test('the /_api/events-events-v3-adapter path family (SDK with a non-Wix host) works too', async () => {
+    const alt = buildClient({ apiBaseUrl: 'boxoffice.invalid' }).wixEventsV2;
+    const e = await alt.createEvent(eventInput(`EV alt ${RUN_ID}`), { draft: true });
+    createdEventIds.push(e._id);
+    assert.ok(isGuid(e._id));
+    const g = await alt.getEvent(e._id);
+    assert.equal(g.title, e.title);
+    const u = await alt.updateEvent(e._id, { event: { title: `EV alt2 ${RUN_ID}` } });
+    assert.equal(u.title, `EV alt2 ${RUN_ID}`);
+    const p = await alt.publishDraftEvent(e._id);
+    assert.equal(p.event.status, 'UPCOMING');
+    const q = await alt.queryEvents().eq('_id', e._id).find();
+    assert.deepEqual(q.items.map((x) => x._id), [e._id]);
+    await alt.deleteEvent(e._id);
+    await expectWixError(alt.getEvent(e._id), { status: 404, code: 'EVENT_NOT_FOUND' });
   });
 });
 

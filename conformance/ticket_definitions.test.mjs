@@ -289,6 +289,36 @@ describe('updateTicketDefinition', () => {
     assert.equal(fetched.hidden, true);
   });
 
+  test('PATCH replaces the pricing oneof and recomputes derived fields; limit change updates actualLimit/unsoldCount', async () => {
+    const event = await newEvent('update-pricing');
+    const created = await td().createTicketDefinition(tdInput(event._id, 'Switch', { initialLimit: 4 }), { fields: ['SALES_DETAILS'] });
+    assert.equal(created.pricingMethod.pricingType, 'STANDARD');
+
+    const donation = await td().updateTicketDefinition(
+      created._id,
+      { revision: '1', pricingMethod: { guestPrice: { value: '3', currency: 'USD' } } },
+      { fields: ['SALES_DETAILS'] },
+    );
+    assert.equal(donation.pricingMethod.pricingType, 'DONATION');
+    assert.deepEqual(donation.pricingMethod.guestPrice, { value: '3.00', currency: 'USD' });
+    assert.equal(donation.pricingMethod.fixedPrice ?? null, null, 'pricingMethod is a oneof: fixedPrice must be gone');
+
+    const free = await td().updateTicketDefinition(created._id, {
+      revision: '2',
+      pricingMethod: { fixedPrice: { value: '0', currency: 'USD' } },
+    });
+    assert.equal(free.pricingMethod.free, true);
+    assert.equal(free.pricingMethod.pricingType, 'STANDARD');
+    assert.equal(free.pricingMethod.guestPrice ?? null, null);
+
+    const bigger = await td().updateTicketDefinition(created._id, { revision: '3', initialLimit: 9 }, { fields: ['SALES_DETAILS'] });
+    assert.equal(bigger.initialLimit, 9);
+    assert.equal(bigger.actualLimit, 9);
+    assert.equal(bigger.limited, true);
+    assertZeroSales(bigger.salesDetails, 9);
+    assert.equal(bigger.revision, '4');
+  });
+
   test('stale revision -> 428 REVISION_MISMATCH (applicationError), entity unchanged', async () => {
     const event = await newEvent('stale');
     const created = await td().createTicketDefinition(tdInput(event._id, 'Original'));
@@ -340,6 +370,25 @@ describe('createTicketDefinition refusals', () => {
     // 30 characters is fine.
     const ok = await td().createTicketDefinition(tdInput(event._id, 'N'.repeat(30)));
     assert.equal(ok.name.length, 30);
+  });
+
+  test('missing required fields (name, feeType, pricingMethod) -> 400 validationError naming the field', async () => {
+    const event = await newEvent('required');
+    const base = tdInput(event._id, 'Required');
+    for (const missing of ['name', 'feeType', 'pricingMethod']) {
+      const input = { ...base };
+      delete input[missing];
+      try {
+        await expectWixError(td().createTicketDefinition(input), {
+          status: 400,
+          validation: true,
+          field: new RegExp(missing),
+        });
+      } catch (e) {
+        e.message = `without ${missing}: ${e.message}`;
+        throw e;
+      }
+    }
   });
 
   test('unknown event -> 404 EVENT_NOT_FOUND', async () => {
@@ -410,6 +459,7 @@ describe('reorderTicketDefinitions', () => {
     const a = await td().createTicketDefinition(tdInput(event._id, 'A'));
     const b = await td().createTicketDefinition(tdInput(event._id, 'B'));
     const c = await td().createTicketDefinition(tdInput(event._id, 'C'));
+    await ev().publishDraftEvent(event._id); // the ticket picker only lists published events
     const names = (r) => r.ticketDefinitions.map((t) => t.name);
     const available = () => td().queryAvailableTicketDefinitions({ filter: { eventId: event._id } });
 
@@ -432,6 +482,10 @@ describe('reorderTicketDefinitions', () => {
     await expectWixError(
       td().reorderTicketDefinitions(event._id, { ticketDefinitionId: a._id, beforeDefinitionId: foreign._id }),
       { status: 400, code: 'INVALID_REORDER_INSTRUCTION' },
+    );
+    await expectWixError(
+      td().reorderTicketDefinitions(randomGuid(), { ticketDefinitionId: a._id, beforeDefinitionId: b._id }),
+      { status: 404, code: 'EVENT_NOT_FOUND' },
     );
   });
 });
@@ -550,6 +604,42 @@ describe('queryTicketDefinitions', () => {
     assert.deepEqual(names, ['Q4', 'Q3', 'Q2', 'Q1', 'Q0']);
   });
 
+  test('paging ends exactly: 4 items with limit 2 -> 2 pages, no trailing empty page', async () => {
+    const event = await newEvent('query-exact');
+    for (const n of ['E0', 'E1', 'E2', 'E3']) await td().createTicketDefinition(tdInput(event._id, n));
+    const p1 = await td().queryTicketDefinitions().eq('eventId', event._id).ascending('name').limit(2).find();
+    assert.deepEqual(p1.items.map((t) => t.name), ['E0', 'E1']);
+    assert.equal(p1.hasNext(), true);
+    const p2 = await p1.next();
+    assert.deepEqual(p2.items.map((t) => t.name), ['E2', 'E3']);
+    assert.equal(p2.hasNext(), false, 'no cursors.next after the last item');
+  });
+
+  test('typed form with offset paging ({filter, paging:{limit, offset}}) returns metadata.total', async () => {
+    const { event } = await seed('query-offset');
+    const res = await td().queryTicketDefinitions({
+      filter: { eventId: event._id },
+      sort: [{ fieldName: 'name', order: 'ASC' }],
+      paging: { limit: 2, offset: 2 },
+    });
+    assert.deepEqual(res.ticketDefinitions.map((t) => t.name), ['Q2', 'Q3']);
+    assert.equal(res.metadata?.total, 5);
+    assert.equal(res.metadata?.offset, 2);
+    assert.equal(res.metadata?.count, 2);
+  });
+
+  test('count / countAvailable with an unknown filter field -> 400 applicationError FILTER_PARSER_ERROR', async () => {
+    // CountTicketDefinitionsApplicationErrors / CountAvailableTicketDefinitionsApplicationErrors in the typings.
+    await expectWixError(td().countTicketDefinitions({ filter: { noSuchField: 'x' } }), {
+      status: 400,
+      code: 'FILTER_PARSER_ERROR',
+    });
+    await expectWixError(td().countAvailableTicketDefinitions({ filter: { noSuchField: 'x' } }), {
+      status: 400,
+      code: 'FILTER_PARSER_ERROR',
+    });
+  });
+
   test('cursorPaging.limit above 100 -> 400', async () => {
     await expectWixError(td().queryTicketDefinitions().limit(101).find(), { status: 400 });
   });
@@ -558,11 +648,16 @@ describe('queryTicketDefinitions', () => {
 describe('queryAvailableTicketDefinitions / countTicketDefinitions / countAvailableTicketDefinitions', () => {
   test('available excludes hidden; count facets by saleStatus', async () => {
     const event = await newEvent('counts');
+    await ev().publishDraftEvent(event._id); // available = what visitors of a published event can see
     const mk = (name, extra) => td().createTicketDefinition(tdInput(event._id, name, extra));
     await mk('Started');
     await mk('Started hidden', { hidden: true });
-    await mk('Scheduled', { salePeriod: { startDate: minuteFromNow(days(2)), endDate: minuteFromNow(days(4)) } });
-    await mk('Ended', { salePeriod: { startDate: minuteFromNow(-days(4)), endDate: minuteFromNow(-days(2)) } });
+    await mk('Scheduled', {
+      salePeriod: { startDate: minuteFromNow(days(2)), endDate: minuteFromNow(days(4)), displayNotOnSale: true },
+    });
+    await mk('Ended', {
+      salePeriod: { startDate: minuteFromNow(-days(4)), endDate: minuteFromNow(-days(2)), displayNotOnSale: true },
+    });
 
     const avail = await td().queryAvailableTicketDefinitions({ filter: { eventId: event._id } }, { fields: ['SALES_DETAILS'] });
     assert.ok(Array.isArray(avail.ticketDefinitions));
@@ -578,6 +673,9 @@ describe('queryAvailableTicketDefinitions / countTicketDefinitions / countAvaila
       cursorPaging: { limit: 2 },
     });
     assert.deepEqual(availSorted.ticketDefinitions.map((t) => t.name), ['Started', 'Scheduled']);
+    assert.equal(typeof availSorted.metadata?.cursors?.next, 'string', 'a further page exists');
+    const availNext = await td().queryAvailableTicketDefinitions({ cursorPaging: { cursor: availSorted.metadata.cursors.next, limit: 2 } });
+    assert.deepEqual(availNext.ticketDefinitions.map((t) => t.name), ['Ended']);
 
     const count = await td().countTicketDefinitions({ filter: { eventId: event._id }, facet: ['saleStatus'] });
     assert.equal(count.metadata?.total, 4);
@@ -592,6 +690,10 @@ describe('queryAvailableTicketDefinitions / countTicketDefinitions / countAvaila
 
     const countAvail = await td().countAvailableTicketDefinitions({ filter: { eventId: event._id } });
     assert.equal(countAvail.metadata?.total, 3, 'countAvailable excludes hidden definitions');
+
+    // Site visitors may read the available list (permission READ_AVAILABLE_TICKET_DEFINITIONS in the typings).
+    const visitorView = await buildVisitorClient().ticketDefinitions.queryAvailableTicketDefinitions({ filter: { eventId: event._id } });
+    assert.deepEqual(visitorView.ticketDefinitions.map((t) => t.name).sort(), ['Ended', 'Scheduled', 'Started']);
   });
 });
 
@@ -640,6 +742,24 @@ describe('changeCurrency', () => {
     assert.equal(o2.pricingMethod.fixedPrice.currency, 'USD', 'other events are untouched');
 
     await expectWixError(td().changeCurrency(randomGuid(), { currency: 'EUR' }), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+});
+
+describe('wire variants', () => {
+  test('the /_api/events-ticket-definitions path family (SDK with a non-Wix host) works too', async () => {
+    const event = await newEvent('alt-host');
+    const alt = buildClient({ apiBaseUrl: 'boxoffice.invalid' }).ticketDefinitions;
+    const t = await alt.createTicketDefinition(tdInput(event._id, 'Alt'), { fields: ['SALES_DETAILS'] });
+    assert.ok(isGuid(t._id));
+    assert.equal((await alt.getTicketDefinition(t._id)).name, 'Alt');
+    assert.equal((await alt.updateTicketDefinition(t._id, { revision: '1', name: 'Alt2' })).revision, '2');
+    const q = await alt.queryTicketDefinitions().eq('eventId', event._id).find();
+    assert.deepEqual(q.items.map((x) => x._id), [t._id]);
+    assert.equal((await alt.countTicketDefinitions({ filter: { eventId: event._id } })).metadata?.total, 1);
+    await alt.changeCurrency(event._id, { currency: 'EUR' });
+    await alt.deleteTicketDefinition(t._id);
+    await alt.bulkDeleteTicketDefinitionsByFilter({ eventId: event._id });
+    await expectWixError(alt.getTicketDefinition(t._id), { status: 404, code: 'TICKET_DEFINITION_NOT_FOUND' });
   });
 });
 

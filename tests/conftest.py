@@ -92,11 +92,11 @@ class Api:
     def __init__(self, client: TestClient, key: str, site: str) -> None:
         self.client, self.key, self.site = client, key, site
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": self.key, "wix-site-id": self.site}
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": self.key, "wix-site-id": self.site, **(extra or {})}
 
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(path, headers=self.headers(), **kw)
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(headers), **kw)
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.client.delete(path, headers=self.headers(), **kw)

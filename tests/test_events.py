@@ -96,7 +96,7 @@ def test_delete_event_deletes_its_definitions_with_their_events(api, database):
     other = create_event(api, title="Other")
     kept = create_td(api, other["id"])
     r = api.delete(f"{EVENTS}/{ev['id']}")
-    assert r.status_code == 200 and r.json() == {}
+    assert r.status_code == 200 and r.json() == {"eventId": ev["id"]}
     assert api.get(f"{EVENTS}/{ev['id']}").status_code == 404
     assert [t["id"] for t in api.post(f"{TD}/query", {}).json()["ticketDefinitions"]] == [kept["id"]]
     with database.session() as s:
@@ -110,3 +110,9 @@ def test_event_path_aliases(api):
     ev = create_event(api)
     for prefix in ("/events/v3/events", "/_api/events-events-v3-adapter/v3/events", "/events-events-v3-adapter/v3/events"):
         assert api.get(f"{prefix}/{ev['id']}").status_code == 200, prefix
+
+
+def test_request_id_and_consistency_headers(api):
+    r = api.get(f"{EVENTS}/nope", headers={"X-Wix-Consistent": "true"})
+    assert r.status_code == 404 and len(r.headers["x-wix-request-id"]) == 32
+    assert r.headers["x-wix-consistent"] == "true"

@@ -410,7 +410,8 @@ def test_bulk_delete_by_filter(api, database):
     assert [t["id"] for t in left] == [keep["id"]]
     assert all(outbox(database, g["id"])[-1].slug == "deleted" for g in gone)
     violation(api.post("/events/v3/bulk/ticket-definitions/delete", {}), "filter")
-    violation(api.post("/events/v3/bulk/ticket-definitions/delete", {"filter": {"nope": 1}}), "filter.nope")
+    err = app_error(api.post("/events/v3/bulk/ticket-definitions/delete", {"filter": {"nope": 1}}), 400, "FILTER_PARSER_ERROR")
+    assert err["data"]["field"] == "filter.nope"
 
 
 # --- Reorder -----------------------------------------------------------------------
@@ -419,7 +420,13 @@ def test_bulk_delete_by_filter(api, database):
 def test_reorder_before_and_after(api):
     ev = create_event(api, draft=False)
     a, b, c = (create_td(api, ev["id"], name=n) for n in "ABC")
-    order = lambda: [t["name"] for t in api.post(f"{TD}/available/query", {"query": {"filter": {"eventId": ev["id"]}}}).json()["ticketDefinitions"]]  # noqa: E731
+    def order() -> list[str]:
+        by_default = api.post(f"{TD}/available/query", {"query": {"filter": {"eventId": ev["id"]}}}).json()
+        by_index = api.post(f"{TD}/query", {"query": {"filter": {"eventId": ev["id"]}, "sort": [{"fieldName": "sortIndex"}]}}).json()
+        names = [t["name"] for t in by_default["ticketDefinitions"]]
+        assert names == [t["name"] for t in by_index["ticketDefinitions"]]
+        return names
+
     assert order() == ["A", "B", "C"]
     r = api.post(f"{TD}/reorder", {"eventId": ev["id"], "ticketDefinitionId": c["id"], "beforeDefinitionId": a["id"]})
     assert r.status_code == 200 and r.json() == {}
@@ -440,20 +447,26 @@ def test_reorder_before_and_after(api):
 # --- Available -------------------------------------------------------------------------
 
 
-def test_available_query_and_count(api):
+def test_available_query_and_count(api, make_api):
+    """Available = not hidden (SDK); visitors see only published events' definitions."""
     draft = create_event(api, title="Draft")
-    create_td(api, draft["id"], name="In draft")
+    in_draft = create_td(api, draft["id"], name="In draft")
     ev = create_event(api, draft=False)
     now = utcnow()
     on_sale = create_td(api, ev["id"], name="On sale")
     create_td(api, ev["id"], name="Hidden", hidden=True)
-    create_td(api, ev["id"], name="Ended", salePeriod={"endDate": iso(now - dt.timedelta(days=1))})
-    shown = create_td(api, ev["id"], name="Soon, shown", salePeriod={"startDate": iso(now + dt.timedelta(days=1)), "displayNotOnSale": True})
-    create_td(api, ev["id"], name="Soon, not shown", salePeriod={"startDate": iso(now + dt.timedelta(days=1))})
-    r = api.post(f"{TD}/available/query", {"query": {}})
-    assert [t["id"] for t in r.json()["ticketDefinitions"]] == [on_sale["id"], shown["id"]]
+    ended = create_td(api, ev["id"], name="Ended", salePeriod={"endDate": iso(now - dt.timedelta(days=1))})
+    by_created = {"sort": [{"fieldName": "createdDate"}]}
+    r = api.post(f"{TD}/available/query", {"query": by_created})
+    assert [t["id"] for t in r.json()["ticketDefinitions"]] == [in_draft["id"], on_sale["id"], ended["id"]]
     r = api.post(f"{TD}/available/count", {"filter": {"saleStatus": "SALE_STARTED"}})
-    assert r.json()["metadata"]["count"] == 1
+    assert r.json()["metadata"]["count"] == 2
+    visitor = make_api(identity="visitor")
+    r = visitor.post(f"{TD}/available/query", {"query": by_created, "fields": ["SALES_DETAILS"]})
+    seen = r.json()["ticketDefinitions"]
+    assert [t["id"] for t in seen] == [on_sale["id"], ended["id"]]
+    assert all("salesDetails" not in t for t in seen)  # needs a read permission
+    assert visitor.post(f"{TD}/available/count", {}).json()["metadata"]["count"] == 2
 
 
 # --- Count ----------------------------------------------------------------------------
@@ -471,7 +484,10 @@ def test_count_with_facets(api):
     body = r.json()
     assert body["metadata"]["count"] == 4 and body["metadata"]["total"] == 4
     assert body["facets"] == {"saleStatus": {"counts": {"SALE_STARTED": 4}}, "pricingMethod.free": {"counts": {"false": 3, "true": 1}}}
-    violation(api.post(f"{TD}/count", {"filter": {"saleStatus": {"$regex": "x"}}}), "filter.saleStatus.$regex")
+    err = app_error(api.post(f"{TD}/count", {"filter": {"saleStatus": {"$regex": "x"}}}), 400, "FILTER_PARSER_ERROR")
+    assert err["data"]["field"] == "filter.saleStatus.$regex"
+    err = app_error(api.post(f"{TD}/available/count", {"filter": {"noSuchField": "x"}}), 400, "FILTER_PARSER_ERROR")
+    assert err["data"]["field"] == "filter.noSuchField" and "noSuchField" in err["description"]
 
 
 # --- Change Currency ----------------------------------------------------------------------

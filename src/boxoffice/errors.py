@@ -59,6 +59,18 @@ class FailedPrecondition(WixError):
     status, code = 428, "FAILED_PRECONDITION"
 
 
+class FilterParserError(WixError):
+    """A filter the query language cannot read: Wix's declared FILTER_PARSER_ERROR.
+
+    ``data.field`` names the offending path, e.g. ``filter.noSuchField``.
+    """
+
+    status, code = 400, "FILTER_PARSER_ERROR"
+
+    def __init__(self, field: str, description: str) -> None:
+        super().__init__(f'"{field}" {description}', data={"field": field})
+
+
 class InvalidArgument(WixError):
     status, code = 400, "INVALID_ARGUMENT"
 

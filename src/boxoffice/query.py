@@ -34,7 +34,7 @@ from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from .errors import InvalidArgument
+from .errors import FilterParserError, InvalidArgument
 from .timefmt import parse as parse_time
 
 EQ_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$exists"})
@@ -84,10 +84,11 @@ class Spec:
             for a in f.aliases:
                 self.by_name[a] = f
 
-    def field(self, name: str, where: str) -> Field:
+    def field(self, name: str, where: str, use: str = "filters") -> Field:
         f = self.by_name.get(name)
         if f is None:
-            raise InvalidArgument(where, f'field "{name}" is not supported in filters or sort')
+            err = FilterParserError if use == "filters" else InvalidArgument
+            raise err(where, f'field "{name}" is not supported in {use}')
         return f
 
 
@@ -104,7 +105,7 @@ def coerce(f: Field, value: Any, where: str) -> Any:
             if not isinstance(value, str):
                 raise ValueError
             if k == "enum" and f.enum and value not in f.enum:
-                raise InvalidArgument(where, f"must be one of {', '.join(f.enum)}")
+                raise FilterParserError(where, f"must be one of {', '.join(f.enum)}")
             return value
         if k == "int":
             if isinstance(value, bool):
@@ -128,13 +129,13 @@ def coerce(f: Field, value: Any, where: str) -> Any:
                 raise ValueError
             d = Decimal(str(value)) * 100
             if d != d.to_integral_value():
-                raise InvalidArgument(where, "has more than 2 decimal places")
+                raise FilterParserError(where, "has more than 2 decimal places")
             return int(d)
-    except InvalidArgument:
+    except FilterParserError:
         raise
     except (ValueError, TypeError, InvalidOperation, OverflowError):
         pass
-    raise InvalidArgument(where, f"value {json.dumps(value)[:60]} is not a valid {k}")
+    raise FilterParserError(where, f"value {json.dumps(value)[:60]} is not a valid {k}")
 
 
 # --- filter ------------------------------------------------------------------
@@ -144,12 +145,12 @@ def compile_filter(spec: Spec, flt: Any, ctx: Ctx, where: str = "query.filter") 
     if flt is None:
         return true()
     if not isinstance(flt, dict):
-        raise InvalidArgument(where, "must be an object")
+        raise FilterParserError(where, "must be an object")
     parts: list[ColumnElement[bool]] = []
     for key, value in flt.items():
         if key in ("$and", "$or"):
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise InvalidArgument(f"{where}.{key}", "must be an array of filter objects")
+                raise FilterParserError(f"{where}.{key}", "must be an array of filter objects")
             subs = [compile_filter(spec, v, ctx, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
             if key == "$and":
                 parts.append(and_(true(), *subs))
@@ -158,7 +159,7 @@ def compile_filter(spec: Spec, flt: Any, ctx: Ctx, where: str = "query.filter") 
         elif key == "$not":
             parts.append(not_(compile_filter(spec, value, ctx, f"{where}.$not")))
         elif key.startswith("$"):
-            raise InvalidArgument(f"{where}.{key}", f'operator "{key}" is not supported here')
+            raise FilterParserError(f"{where}.{key}", f'operator "{key}" is not supported here')
         else:
             f = spec.field(key, f"{where}.{key}")
             parts.append(_field_condition(f, value, ctx, f"{where}.{key}"))
@@ -169,22 +170,22 @@ def _field_condition(f: Field, value: Any, ctx: Ctx, where: str) -> ColumnElemen
     if isinstance(value, dict) and value and all(k.startswith("$") for k in value):
         return and_(true(), *[_leaf(f, op, v, ctx, f"{where}.{op}") for op, v in value.items()])
     if isinstance(value, (dict, list)):
-        raise InvalidArgument(where, "must be a value or an {\"$operator\": value} object")
+        raise FilterParserError(where, "must be a value or an {\"$operator\": value} object")
     return _leaf(f, "$eq", value, ctx, where)
 
 
 def _leaf(f: Field, op: str, value: Any, ctx: Ctx, where: str) -> ColumnElement[bool]:
     if op not in f.ops:
-        raise InvalidArgument(where, f'operator "{op}" is not supported for field "{f.name}"')
+        raise FilterParserError(where, f'operator "{op}" is not supported for field "{f.name}"')
     col = f.expr(ctx)
     notnull = col.is_not(None)
     if op == "$exists":
         if not isinstance(value, bool):
-            raise InvalidArgument(where, "$exists takes true or false")
+            raise FilterParserError(where, "$exists takes true or false")
         return notnull if value else col.is_(None)
     if op in ("$in", "$nin"):
         if not isinstance(value, list):
-            raise InvalidArgument(where, f"{op} takes an array")
+            raise FilterParserError(where, f"{op} takes an array")
         vals = [coerce(f, v, where) for v in value]
         present = [v for v in vals if v is not None]
         has_null = len(present) != len(vals)
@@ -198,7 +199,7 @@ def _leaf(f: Field, op: str, value: Any, ctx: Ctx, where: str) -> ColumnElement[
     if op == "$ne":
         return notnull if v is None else or_(col.is_(None), col != v)
     if v is None:
-        raise InvalidArgument(where, f"{op} cannot compare with null")
+        raise FilterParserError(where, f"{op} cannot compare with null")
     cmp = {"$lt": col < v, "$lte": col <= v, "$gt": col > v, "$gte": col >= v}[op]
     return and_(notnull, cmp)
 
@@ -216,7 +217,7 @@ def parse_sort(spec: Spec, sort: Any, where: str = "query.sort") -> list[tuple[F
     for i, item in enumerate(sort):
         if not isinstance(item, dict) or not isinstance(item.get("fieldName"), str):
             raise InvalidArgument(f"{where}[{i}].fieldName", "is required")
-        f = spec.field(item["fieldName"], f"{where}[{i}].fieldName")
+        f = spec.field(item["fieldName"], f"{where}[{i}].fieldName", "sort")
         if not f.sortable:
             raise InvalidArgument(f"{where}[{i}].fieldName", f'field "{f.name}" is not sortable')
         order = item.get("order", item.get("direction")) or "ASC"
@@ -406,7 +407,7 @@ def facet_counts(
     cond = compile_filter(spec, flt, ctx, "filter")
     out: dict[str, dict[str, dict[str, int]]] = {}
     for name in facets:
-        f = spec.field(name, f"facet.{name}")
+        f = spec.field(name, f"facet.{name}", "facets")
         col = f.expr(ctx).label("v")
         sub = base.where(cond).add_columns(col).subquery()
         rows = session.execute(select(sub.c.v, func.count()).group_by(sub.c.v)).all()

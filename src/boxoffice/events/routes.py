@@ -11,10 +11,10 @@ from ..auth import Permission, Principal, require
 from ..db import ReadSession, WriteSession
 from ..errors import InvalidArgument
 from ..http import JSON, get_params, list_param, secret
-from ..schemas import Empty
 from . import service
 from .schemas import (
     CreateEventRequest,
+    DeleteEventResponse,
     EventField,
     EventResponse,
     PublishDraftEventRequest,
@@ -82,7 +82,7 @@ def query_events(request: Request, session: ReadSession, body: QueryEventsReques
     return JSON({"events": [service.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
 
 
-@router.delete("/v3/events/{eventId}", response_model=Empty, summary="Delete Event")
+@router.delete("/v3/events/{eventId}", response_model=DeleteEventResponse, summary="Delete Event")
 def delete_event(eventId: str, session: WriteSession, principal: Principal = Manage) -> JSON:
     service.delete(session, principal, eventId)
-    return JSON({})
+    return JSON({"eventId": eventId})

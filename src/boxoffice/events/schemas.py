@@ -162,3 +162,7 @@ class EventResponse(WixModel):
 class QueryEventsResponse(WixModel):
     events: list[EventOut]
     paging_metadata: PagingMetadata
+
+
+class DeleteEventResponse(WixModel):
+    event_id: str

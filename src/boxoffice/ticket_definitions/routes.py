@@ -115,6 +115,9 @@ def query_available_ticket_definitions(
     request: Request, session: ReadSession, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
     fields = service.check_fields(body.fields)
+    if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
+        # salesDetails needs a read permission on ticket definitions, as on Wix
+        fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
     page = service.query(session, principal, raw(body.query), secret(request), available=True)
     return _page(session, page, fields)
 

@@ -19,7 +19,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
-from ..auth import Principal
+from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
@@ -284,37 +284,34 @@ _FIELDS = [
     q.field("hidden", TD.hidden, "bool", ops=q.EQ_OPS, nullable=False),
     q.field("createdDate", TD.created_date, "datetime", nullable=False, aliases=("_createdDate", "created_date")),
     q.field("updatedDate", TD.updated_date, "datetime", nullable=False, aliases=("_updatedDate", "updated_date")),
+    # Boxoffice extension: the organiser's order as set by Reorder Ticket Definitions.
+    q.field("sortIndex", TD.sort_index, "int", nullable=False),
 ]
 QUERY = q.Spec(fields=_FIELDS, id_expr=TD.id, default_sort=[{"fieldName": "createdDate", "order": "ASC"}])
-# The ticket picker's list follows the organiser's order (Reorder Ticket Definitions).
-AVAILABLE_QUERY = q.Spec(
-    fields=[*_FIELDS, q.field("sortIndex", TD.sort_index, "int", nullable=False)],
-    id_expr=TD.id,
-    default_sort=[{"fieldName": "sortIndex", "order": "ASC"}],
-)
+# Reorder "changes the order ... in the list of available tickets in the ticket picker":
+# without an explicit sort, Query Available lists in the organiser's order.
+AVAILABLE_QUERY = q.Spec(fields=_FIELDS, id_expr=TD.id, default_sort=[{"fieldName": "sortIndex", "order": "ASC"}])
 
 
 def _site(principal: Principal) -> Any:
     return select(TD).where(TD.site_id == principal.site_id)
 
 
-def _available(principal: Principal, ctx: q.Ctx) -> Any:
-    """Visible in the ticket picker: not hidden, event published, and on sale or shown
-    before/after sale with displayNotOnSale."""
-    status = sale_status_expr(ctx)
-    return (
-        _site(principal)
-        .join(Event, Event.id == TD.event_id)
-        .where(TD.hidden.is_(False), Event.state == "PUBLISHED")
-        .where((status == "SALE_STARTED") | TD.display_not_on_sale.is_(True))
-    )
+def _available(principal: Principal) -> Any:
+    """What site visitors may list: definitions that aren't hidden (SDK: "ticket
+    definitions that aren't in the hidden state"), and, for callers who cannot see
+    draft events, only those of published events."""
+    stmt = _site(principal).where(TD.hidden.is_(False))
+    if not principal.can(Permission.MANAGE_EVENTS, Permission.MANAGE_TICKET_DEFINITIONS):
+        stmt = stmt.join(Event, Event.id == TD.event_id).where(Event.state != "DRAFT")
+    return stmt
 
 
 def query(session: Session, principal: Principal, raw: dict[str, Any] | None, secret: bytes, available: bool = False) -> q.Page:
     ctx = q.Ctx(now=now())
-    base = _available(principal, ctx) if available else _site(principal)
-    spec = AVAILABLE_QUERY if available else QUERY
+    base = _available(principal) if available else _site(principal)
     scope = f"td{'-avail' if available else ''}:{principal.site_id}"
+    spec = AVAILABLE_QUERY if available else QUERY
     return q.run_query(session, spec, base, raw, ctx, secret=secret, scope=scope)
 
 
@@ -322,7 +319,7 @@ def count(
     session: Session, principal: Principal, flt: Any, facets: Any, available: bool = False
 ) -> tuple[int, dict[str, Any]]:
     ctx = q.Ctx(now=now())
-    base = _available(principal, ctx) if available else _site(principal)
+    base = _available(principal) if available else _site(principal)
     total = q.count(session, base, QUERY, flt, ctx)
     return total, q.facet_counts(session, base, QUERY, flt, facets, ctx)
 

@@ -1,0 +1,34 @@
+# Two commands on a fresh machine:
+#   make run   - create .venv, install, migrate, serve on SQLite at http://127.0.0.1:8000
+#   make test  - every test: pytest on SQLite and PostgreSQL, schemathesis, the Wix SDK conformance suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Boxoffice needs Python 3.11+ (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+conformance/node_modules/.package-lock.json: conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund
+
+run: install
+	$(BIN)/boxoffice migrate
+	$(BIN)/boxoffice serve
+
+test: install conformance/node_modules/.package-lock.json
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/ticket_definitions.py
+
+clean:
+	rm -rf $(VENV) conformance/node_modules boxoffice.db boxoffice.db-wal boxoffice.db-shm

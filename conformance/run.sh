@@ -50,7 +50,8 @@ if [[ "$local_mode" == 1 ]]; then
   tmpdir="$(mktemp -d)"
   port="${BOXOFFICE_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
   site="${BOXOFFICE_SITE_ID:-$(python3 -c 'import uuid; print(uuid.uuid4())')}"
-  export BOXOFFICE_DATABASE_URL="sqlite:///$tmpdir/boxoffice.db"
+  # BOXOFFICE_CONFORMANCE_DATABASE_URL runs the suite on another (empty) database, e.g. PostgreSQL
+  export BOXOFFICE_DATABASE_URL="${BOXOFFICE_CONFORMANCE_DATABASE_URL:-sqlite:///$tmpdir/boxoffice.db}"
 
   "$boxoffice" migrate >"$tmpdir/migrate.log" 2>&1 || { cat "$tmpdir/migrate.log" >&2; exit 2; }
   BOXOFFICE_API_KEY="$("$boxoffice" keys create --site "$site" --identity app | tail -n 1)"

@@ -247,11 +247,15 @@ def test_cursor_paging_walks_forward_and_back(api, dataset):
     sort = [{"fieldName": "name", "order": "ASC"}]
     everything = api.post(f"{TD}/query", {"query": {"filter": flt, "sort": sort}}).json()["ticketDefinitions"]
     assert len(everything) > 10
-    body = api.post(f"{TD}/query", {"query": {"filter": flt, "sort": sort, "cursorPaging": {"limit": 4}}}).json()
+    r0 = api.post(f"{TD}/query", {"query": {"filter": flt, "sort": sort, "cursorPaging": {"limit": 4}}})
+    assert r0.status_code == 200, r0.text
+    body = r0.json()
     pages = [body]
     assert body["metadata"]["cursors"]["prev"] is None
     while body["metadata"]["cursors"]["next"]:
-        body = api.post(f"{TD}/query", {"query": {"cursorPaging": {"limit": 4, "cursor": body["metadata"]["cursors"]["next"]}}}).json()
+        r = api.post(f"{TD}/query", {"query": {"cursorPaging": {"limit": 4, "cursor": body["metadata"]["cursors"]["next"]}}})
+        assert r.status_code == 200, r.text
+        body = r.json()
         pages.append(body)
     walked = [t["id"] for p in pages for t in p["ticketDefinitions"]]
     assert walked == [t["id"] for t in everything]

@@ -323,9 +323,11 @@ def run_query(
 ) -> Page:
     """Apply ``query`` (filter, sort, paging | cursorPaging) to ``base`` and run it.
 
-    ``base`` selects one entity and is already restricted to what the caller may see
-    (site, visibility); ``scope`` binds cursors to that caller.
+    ``base`` selects one ORM entity (rows are entities) or one table's columns (rows
+    are read-only Rows, much cheaper to load), already restricted to what the caller
+    may see (site, visibility); ``scope`` binds cursors to that caller.
     """
+    pick = (lambda r: r[0]) if len(base.column_descriptions) == 1 else (lambda r: r)
     query = query or {}
     if not isinstance(query, dict):
         raise InvalidArgument("query", "must be an object")
@@ -361,7 +363,7 @@ def run_query(
         rows = session.execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset)).all()
         total = session.scalar(select(func.count()).select_from(base.where(where).subquery()))
         meta = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}
-        return Page([r[0] for r in rows], meta)
+        return Page([pick(r) for r in rows], meta)
 
     limit = _limit(spec, (cpaging or {}).get("limit"), "query.cursorPaging.limit")
     walk = cols if direction == "next" else [(c, not d) for c, d in cols]
@@ -377,7 +379,7 @@ def run_query(
         rows.reverse()
 
     def keys_of(r: Any) -> list[Any]:
-        return [_enc(v) for v in r[1:]]
+        return [_enc(v) for v in r[-len(cols) :]]
 
     base_state = {"f": flt, "s": [{"fieldName": f.name, "order": "DESC" if d else "ASC"} for f, d in sort]}
     has_next = more if direction == "next" else key is not None
@@ -388,7 +390,7 @@ def run_query(
     if rows and has_prev:
         prv = make_cursor(secret, scope, {**base_state, "k": keys_of(rows[0]), "d": "prev"})
     meta = {"count": len(rows), "cursors": {"next": nxt, "prev": prv}}
-    return Page([r[0] for r in rows], meta)
+    return Page([pick(r) for r in rows], meta)
 
 
 def count(session: Session, base: Select[Any], spec: Spec, flt: Any, ctx: Ctx, where: str = "filter") -> int:

@@ -8,8 +8,9 @@ import datetime as dt
 def iso(t: dt.datetime | None) -> str | None:
     if t is None:
         return None
-    t = t.astimezone(dt.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    if t.tzinfo is not dt.timezone.utc:
+        t = t.astimezone(dt.timezone.utc)
+    return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse(value: str) -> dt.datetime:

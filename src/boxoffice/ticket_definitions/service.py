@@ -242,8 +242,9 @@ def _emit_updated(session: Session, principal: Principal, td: TD, period_changed
 # --- reading -------------------------------------------------------------------
 
 
-def get(session: Session, principal: Principal, td_id: str) -> TD:
-    td = session.scalars(select(TD).where(TD.id == td_id, TD.site_id == principal.site_id)).first()
+def get(session: Session, principal: Principal, td_id: str) -> Any:
+    """A read-only row (Core, not ORM: reads are the hot path)."""
+    td = session.execute(select(TD.__table__).where(TD.id == td_id, TD.site_id == principal.site_id)).first()
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
     return td
@@ -293,8 +294,9 @@ QUERY = q.Spec(fields=_FIELDS, id_expr=TD.id, default_sort=[{"fieldName": "creat
 AVAILABLE_QUERY = q.Spec(fields=_FIELDS, id_expr=TD.id, default_sort=[{"fieldName": "sortIndex", "order": "ASC"}])
 
 
-def _site(principal: Principal) -> Any:
-    return select(TD).where(TD.site_id == principal.site_id)
+def _site(principal: Principal, rows: bool = True) -> Any:
+    """Definitions of the caller's site: read-only Rows, or ORM entities to change."""
+    return select(TD.__table__ if rows else TD).where(TD.site_id == principal.site_id)
 
 
 def _available(principal: Principal) -> Any:
@@ -303,7 +305,7 @@ def _available(principal: Principal) -> Any:
     draft events, only those of published events."""
     stmt = _site(principal).where(TD.hidden.is_(False))
     if not principal.can(Permission.MANAGE_EVENTS, Permission.MANAGE_TICKET_DEFINITIONS):
-        stmt = stmt.join(Event, Event.id == TD.event_id).where(Event.state != "DRAFT")
+        stmt = stmt.join(Event.__table__, Event.id == TD.event_id).where(Event.state != "DRAFT")
     return stmt
 
 
@@ -589,7 +591,8 @@ def delete_all_of_event(session: Session, principal: Principal, event: Event) ->
 def bulk_delete(session: Session, principal: Principal, flt: Any) -> int:
     ctx = q.Ctx(now=now())
     cond = q.compile_filter(QUERY, flt, ctx, "filter")
-    tds = list(session.scalars(_site(principal).where(cond).order_by(TD.created_date, TD.id).with_for_update()))
+    stmt = _site(principal, rows=False).where(cond).order_by(TD.created_date, TD.id).with_for_update()
+    tds = list(session.scalars(stmt))
     for td in tds:
         _delete(session, principal, td)
     session.flush()

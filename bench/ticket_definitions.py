@@ -195,6 +195,7 @@ def main() -> None:
     ap.add_argument("--per-event", type=int, default=100)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--only", choices=["get", "query", "create"], action="append")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -213,6 +214,8 @@ def main() -> None:
             proc, base = start_server(url, args.workers)
             try:
                 for mode, ids in (("get", "tds.txt"), ("query", "events.txt"), ("create", "empty.txt")):
+                    if args.only and mode not in args.only:
+                        continue
                     wrk(base, mode, tmp / ids, key, 2, args.connections)  # warm-up
                     r = wrk(base, mode, tmp / ids, key, args.seconds, args.connections)
                     results.append((kind, mode, r))

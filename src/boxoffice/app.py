@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+
+import anyio.to_thread
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         db.dispose()
 

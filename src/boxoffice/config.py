@@ -11,7 +11,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./boxoffice.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    # Process-wide pool size; SQLite ignores it.
+    # Threads that run request handlers in each process. Few: handlers are short and
+    # CPU-bound under the GIL, and many threads starve the event loop (long tail latency).
+    threads: int = 8
+    # Database connections per process (at least `threads`); SQLite ignores it.
     db_pool_size: int = 10
     # How long a resolved API key is trusted without asking the database again.
     # Revoking a key therefore takes effect within this many seconds.

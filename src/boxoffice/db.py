@@ -100,7 +100,8 @@ def make_engine(url: str | None = None) -> Engine:
 
         return engine
     settings = get_settings()
-    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=20, pool_pre_ping=True)
+    pool = max(settings.db_pool_size, settings.threads + 2)
+    return create_engine(url, pool_size=pool, max_overflow=10, pool_recycle=1800)
 
 
 class Database:
@@ -109,7 +110,10 @@ class Database:
     def __init__(self, url: str | None = None) -> None:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads on PostgreSQL run in autocommit: one round trip per statement instead of
+        # BEGIN + statement + COMMIT. Each statement still sees one consistent snapshot.
+        read_bind = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read = sessionmaker(read_bind, expire_on_commit=False)
         write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._write = sessionmaker(write_bind, expire_on_commit=False)
 
@@ -137,49 +141,21 @@ def lock(session: Session, stmt: Any) -> Any:
 __all__ = ["Base", "Database", "UTCDateTime", "Text", "now", "lock", "select"]
 
 
-# --- FastAPI dependencies -------------------------------------------------------
-# scope="function": the transaction commits *before* the response is sent, so a
-# client that saw 200 can rely on the write being durable and visible.
-# The dependencies are async so that opening a session (no I/O: the connection is
-# taken at the first query) costs no thread hop; the route itself runs in the
-# threadpool, and ending the transaction takes exactly one hop.
+# --- FastAPI dependency -------------------------------------------------------------
+
 
 from typing import Annotated  # noqa: E402
 
 from fastapi import Depends, Request  # noqa: E402
-from starlette.concurrency import run_in_threadpool  # noqa: E402
 
 
-def _finish(s: Session, ok: bool) -> None:
-    try:
-        if ok:
-            s.commit()
-        else:
-            s.rollback()
-    finally:
-        s.close()
+async def _database(request: Request) -> Database:
+    return request.app.state.db
 
 
-async def _session(request: Request, write: bool) -> Any:
-    db: Database = request.app.state.db
-    s = (db._write if write else db._read)()
-    try:
-        yield s
-    except BaseException:
-        await run_in_threadpool(_finish, s, False)
-        raise
-    await run_in_threadpool(_finish, s, True)
-
-
-async def _read_session(request: Request) -> Any:
-    async for s in _session(request, write=False):
-        yield s
-
-
-async def _write_session(request: Request) -> Any:
-    async for s in _session(request, write=True):
-        yield s
-
-
-ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
-WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
+# Routes open their one transaction with ``with db.session(write=...) as session:`` inside
+# the (threadpool) handler, so it begins, commits and returns its connection in the same
+# thread, before the response is sent. A yield-dependency would end it in a second
+# thread hop while still holding the connection: under load every pool thread can end
+# up waiting for a connection that only a queued hop would release.
+DB = Annotated[Database, Depends(_database)]

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 
 from ..auth import Permission, Principal, require
-from ..db import ReadSession, WriteSession
+from ..db import DB
 from ..errors import InvalidArgument
 from ..http import JSON, get_params, list_param, secret
 from . import service
@@ -41,48 +41,54 @@ def _fields(values: list[Any] | None) -> list[str] | None:
 
 
 @router.post("/v3/events", response_model=EventResponse, summary="Create Event")
-def create_event(session: WriteSession, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
-    e = service.create(session, principal, body)
-    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+def create_event(db: DB, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
+    with db.session(write=True) as session:
+        e = service.create(session, principal, body)
+        return JSON({"event": service.to_wire(e, _fields(body.fields))})
 
 
 @router.get("/v3/events/{eventId}", response_model=EventResponse, summary="Get Event")
 def get_event(
     eventId: str,
     request: Request,
-    session: ReadSession,
+    db: DB,
     fields: list[EventField] | None = Query(None),
     principal: Principal = Read,
 ) -> JSON:
-    e = service.get(session, principal, eventId)
-    return JSON({"event": service.to_wire(e, _fields(list_param(get_params(request), "fields")))})
+    with db.session() as session:
+        e = service.get(session, principal, eventId)
+        return JSON({"event": service.to_wire(e, _fields(list_param(get_params(request), "fields")))})
 
 
 @router.patch("/v3/events/{eventId}", response_model=EventResponse, summary="Update Event")
-def update_event(eventId: str, session: WriteSession, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
-    e = service.update(session, principal, eventId, body)
-    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+def update_event(eventId: str, db: DB, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
+    with db.session(write=True) as session:
+        e = service.update(session, principal, eventId, body)
+        return JSON({"event": service.to_wire(e, _fields(body.fields))})
 
 
 @router.post("/v3/events/{eventId}/publish", response_model=EventResponse, summary="Publish Draft Event")
 def publish_draft_event(
     eventId: str,
-    session: WriteSession,
+    db: DB,
     body: PublishDraftEventRequest = Body(default_factory=PublishDraftEventRequest),
     principal: Principal = Manage,
 ) -> JSON:
-    e = service.publish(session, principal, eventId)
-    return JSON({"event": service.to_wire(e, _fields(body.fields))})
+    with db.session(write=True) as session:
+        e = service.publish(session, principal, eventId)
+        return JSON({"event": service.to_wire(e, _fields(body.fields))})
 
 
 @router.post("/v3/events/query", response_model=QueryEventsResponse, summary="Query Events")
-def query_events(request: Request, session: ReadSession, body: QueryEventsRequest, principal: Principal = Read) -> JSON:
-    page = service.query(session, principal, body, secret(request))
-    fields = _fields(body.fields)
-    return JSON({"events": [service.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
+def query_events(request: Request, db: DB, body: QueryEventsRequest, principal: Principal = Read) -> JSON:
+    with db.session() as session:
+        page = service.query(session, principal, body, secret(request))
+        fields = _fields(body.fields)
+        return JSON({"events": [service.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
 
 
 @router.delete("/v3/events/{eventId}", response_model=DeleteEventResponse, summary="Delete Event")
-def delete_event(eventId: str, session: WriteSession, principal: Principal = Manage) -> JSON:
-    service.delete(session, principal, eventId)
-    return JSON({"eventId": eventId})
+def delete_event(eventId: str, db: DB, principal: Principal = Manage) -> JSON:
+    with db.session(write=True) as session:
+        service.delete(session, principal, eventId)
+        return JSON({"eventId": eventId})

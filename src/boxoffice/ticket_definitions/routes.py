@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from ..auth import Permission, Principal, require
-from ..db import ReadSession, WriteSession
+from ..db import DB
 from ..http import JSON, get_params, list_param, secret
 from ..query import raw
 from ..schemas import Empty
@@ -44,10 +44,11 @@ def _one(session, td, fields) -> JSON:  # type: ignore[no-untyped-def]
 
 @router.post("/v3/ticket-definitions", response_model=TicketDefinitionResponse, summary="Create Ticket Definition")
 def create_ticket_definition(
-    session: WriteSession, body: CreateTicketDefinitionRequest, principal: Principal = Manage
+    db: DB, body: CreateTicketDefinitionRequest, principal: Principal = Manage
 ) -> JSON:
-    fields = service.check_fields(body.fields)
-    return _one(session, service.create(session, principal, body), fields)
+    with db.session(write=True) as session:
+        fields = service.check_fields(body.fields)
+        return _one(session, service.create(session, principal, body), fields)
 
 
 @router.patch(
@@ -56,10 +57,11 @@ def create_ticket_definition(
     summary="Update Ticket Definition",
 )
 def update_ticket_definition(
-    ticketDefinitionId: str, session: WriteSession, body: UpdateTicketDefinitionRequest, principal: Principal = Manage
+    ticketDefinitionId: str, db: DB, body: UpdateTicketDefinitionRequest, principal: Principal = Manage
 ) -> JSON:
-    fields = service.check_fields(body.fields)
-    return _one(session, service.update(session, principal, ticketDefinitionId, body), fields)
+    with db.session(write=True) as session:
+        fields = service.check_fields(body.fields)
+        return _one(session, service.update(session, principal, ticketDefinitionId, body), fields)
 
 
 @router.get(
@@ -70,26 +72,29 @@ def update_ticket_definition(
 def get_ticket_definition(
     ticketDefinitionId: str,
     request: Request,
-    session: ReadSession,
+    db: DB,
     fields: list[Fieldset] | None = Query(None, description="Repeat for several; the SDK's `.r` form works too"),
     principal: Principal = Read,
 ) -> JSON:
-    fields = service.check_fields(list_param(get_params(request), "fields"))
-    return _one(session, service.get(session, principal, ticketDefinitionId), fields)
+    with db.session() as session:
+        fields = service.check_fields(list_param(get_params(request), "fields"))
+        return _one(session, service.get(session, principal, ticketDefinitionId), fields)
 
 
 @router.delete("/v3/ticket-definitions/{ticketDefinitionId}", response_model=Empty, summary="Delete Ticket Definition")
-def delete_ticket_definition(ticketDefinitionId: str, session: WriteSession, principal: Principal = Manage) -> JSON:
-    service.delete(session, principal, ticketDefinitionId)
-    return JSON({})
+def delete_ticket_definition(ticketDefinitionId: str, db: DB, principal: Principal = Manage) -> JSON:
+    with db.session(write=True) as session:
+        service.delete(session, principal, ticketDefinitionId)
+        return JSON({})
 
 
 @router.post("/v3/ticket-definitions/reorder", response_model=Empty, summary="Reorder Ticket Definitions")
 def reorder_ticket_definitions(
-    session: WriteSession, body: ReorderTicketDefinitionsRequest, principal: Principal = Manage
+    db: DB, body: ReorderTicketDefinitionsRequest, principal: Principal = Manage
 ) -> JSON:
-    service.reorder(session, principal, body)
-    return JSON({})
+    with db.session(write=True) as session:
+        service.reorder(session, principal, body)
+        return JSON({})
 
 
 def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
@@ -100,10 +105,11 @@ def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
     "/v3/ticket-definitions/query", response_model=QueryTicketDefinitionsResponse, summary="Query Ticket Definitions"
 )
 def query_ticket_definitions(
-    request: Request, session: ReadSession, body: QueryTicketDefinitionsRequest, principal: Principal = Read
+    request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = Read
 ) -> JSON:
-    fields = service.check_fields(body.fields)
-    return _page(session, service.query(session, principal, raw(body.query), secret(request)), fields)
+    with db.session() as session:
+        fields = service.check_fields(body.fields)
+        return _page(session, service.query(session, principal, raw(body.query), secret(request)), fields)
 
 
 @router.post(
@@ -112,24 +118,26 @@ def query_ticket_definitions(
     summary="Query Available Ticket Definitions",
 )
 def query_available_ticket_definitions(
-    request: Request, session: ReadSession, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
+    request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
-    fields = service.check_fields(body.fields)
-    if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
-        # salesDetails needs a read permission on ticket definitions, as on Wix
-        fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
-    page = service.query(session, principal, raw(body.query), secret(request), available=True)
-    return _page(session, page, fields)
+    with db.session() as session:
+        fields = service.check_fields(body.fields)
+        if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
+            # salesDetails needs a read permission on ticket definitions, as on Wix
+            fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
+        page = service.query(session, principal, raw(body.query), secret(request), available=True)
+        return _page(session, page, fields)
 
 
 @router.post(
     "/v3/ticket-definitions/count", response_model=CountTicketDefinitionsResponse, summary="Count Ticket Definitions"
 )
 def count_ticket_definitions(
-    session: ReadSession, body: CountTicketDefinitionsRequest, principal: Principal = Read
+    db: DB, body: CountTicketDefinitionsRequest, principal: Principal = Read
 ) -> JSON:
-    total, facets = service.count(session, principal, body.filter, body.facet)
-    return JSON({"metadata": {"count": total, "total": total}, "facets": facets})
+    with db.session() as session:
+        total, facets = service.count(session, principal, body.filter, body.facet)
+        return JSON({"metadata": {"count": total, "total": total}, "facets": facets})
 
 
 @router.post(
@@ -138,23 +146,26 @@ def count_ticket_definitions(
     summary="Count Available Ticket Definitions",
 )
 def count_available_ticket_definitions(
-    session: ReadSession, body: CountAvailableTicketDefinitionsRequest, principal: Principal = ReadAvailable
+    db: DB, body: CountAvailableTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
-    total, _ = service.count(session, principal, body.filter, None, available=True)
-    return JSON({"metadata": {"count": total, "total": total}})
+    with db.session() as session:
+        total, _ = service.count(session, principal, body.filter, None, available=True)
+        return JSON({"metadata": {"count": total, "total": total}})
 
 
 @router.post(
     "/v3/bulk/ticket-definitions/delete", response_model=Empty, summary="Bulk Delete Ticket Definitions By Filter"
 )
 def bulk_delete_ticket_definitions_by_filter(
-    session: WriteSession, body: BulkDeleteTicketDefinitionsByFilterRequest, principal: Principal = Manage
+    db: DB, body: BulkDeleteTicketDefinitionsByFilterRequest, principal: Principal = Manage
 ) -> JSON:
-    service.bulk_delete(session, principal, body.filter)
-    return JSON({})
+    with db.session(write=True) as session:
+        service.bulk_delete(session, principal, body.filter)
+        return JSON({})
 
 
 @router.post("/v3/ticket-definitions/currency", response_model=Empty, summary="Change Currency")
-def change_currency(session: WriteSession, body: ChangeCurrencyRequest, principal: Principal = Manage) -> JSON:
-    service.change_currency(session, principal, body)
-    return JSON({})
+def change_currency(db: DB, body: ChangeCurrencyRequest, principal: Principal = Manage) -> JSON:
+    with db.session(write=True) as session:
+        service.change_currency(session, principal, body)
+        return JSON({})

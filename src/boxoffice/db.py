@@ -99,6 +99,10 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
+    import orjson
+    import psycopg.types.json
+
+    psycopg.types.json.set_json_loads(orjson.loads)  # JSON columns parse in C
     settings = get_settings()
     pool = max(settings.db_pool_size, settings.threads + 2)
     return create_engine(url, pool_size=pool, max_overflow=10, pool_recycle=1800)

@@ -227,18 +227,29 @@ def parse_sort(spec: Spec, sort: Any, where: str = "query.sort") -> list[tuple[F
     return out
 
 
-def _order_by(cols: list[tuple[ColumnElement[Any], bool]]) -> list[Any]:
-    return [c.desc().nulls_last() if desc else c.asc().nulls_first() for c, desc in cols]
+def _order_by(cols: list[tuple[ColumnElement[Any], bool, bool]]) -> list[Any]:
+    """NULLS FIRST ascending / LAST descending, spelled only for nullable fields: a plain
+    ASC/DESC on a NOT NULL column lets both databases walk an index instead of sorting."""
+    out = []
+    for c, desc, nullable in cols:
+        o = c.desc() if desc else c.asc()
+        if nullable:
+            o = o.nulls_last() if desc else o.nulls_first()
+        out.append(o)
+    return out
 
 
-def _after(cols: list[tuple[ColumnElement[Any], bool]], key: list[Any]) -> ColumnElement[bool]:
+def _after(cols: list[tuple[ColumnElement[Any], bool, bool]], key: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after ``key`` in the order ``cols`` (nulls first asc, last desc)."""
     ors = []
     eqs: list[ColumnElement[bool]] = []
-    for (c, desc), v in zip(cols, key):
+    for (c, desc, nullable), v in zip(cols, key):
         if v is None:
             gt = false() if desc else c.is_not(None)
             eq = c.is_(None)
+        elif not nullable:
+            gt = c < v if desc else c > v
+            eq = c == v
         else:
             gt = or_(c < v, c.is_(None)) if desc else c > v
             eq = c == v
@@ -327,7 +338,10 @@ def run_query(
     are read-only Rows, much cheaper to load), already restricted to what the caller
     may see (site, visibility); ``scope`` binds cursors to that caller.
     """
-    pick = (lambda r: r[0]) if len(base.column_descriptions) == 1 else (lambda r: r)
+    entities = len(base.column_descriptions) == 1
+    pick = (lambda r: r[0]) if entities else (lambda r: r)
+    # Table rows need no ORM: run them on the session's connection directly.
+    execute = session.execute if entities else session.connection().execute
     query = query or {}
     if not isinstance(query, dict):
         raise InvalidArgument("query", "must be an object")
@@ -352,27 +366,27 @@ def run_query(
 
     where = compile_filter(spec, flt, ctx)
     sort = parse_sort(spec, sort_req)
-    cols = [(f.expr(ctx), desc) for f, desc in sort] + [(spec.id_expr, False)]
-    keyed = base.where(where).add_columns(*[c.label(f"_k{i}") for i, (c, _) in enumerate(cols)])
+    cols = [(f.expr(ctx), desc, f.nullable) for f, desc in sort] + [(spec.id_expr, False, False)]
+    keyed = base.where(where).add_columns(*[c.label(f"_k{i}") for i, (c, _, _) in enumerate(cols)])
 
     if mode == "offset":
         limit = _limit(spec, (paging or {}).get("limit"), "query.paging.limit")
         offset = (paging or {}).get("offset") or 0
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidArgument("query.paging.offset", "must be a non-negative integer")
-        rows = session.execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset)).all()
+        rows = execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset)).all()
         total = session.scalar(select(func.count()).select_from(base.where(where).subquery()))
         meta = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}
         return Page([pick(r) for r in rows], meta)
 
     limit = _limit(spec, (cpaging or {}).get("limit"), "query.cursorPaging.limit")
-    walk = cols if direction == "next" else [(c, not d) for c, d in cols]
+    walk = cols if direction == "next" else [(c, not d, n) for c, d, n in cols]
     stmt = keyed
     if key is not None:
         if len(key) != len(cols):
             raise InvalidArgument("query.cursorPaging.cursor", "is not a valid cursor")
         stmt = stmt.where(_after(walk, key))
-    rows = session.execute(stmt.order_by(*_order_by(walk)).limit(limit + 1)).all()
+    rows = execute(stmt.order_by(*_order_by(walk)).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "prev":

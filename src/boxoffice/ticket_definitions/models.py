@@ -33,7 +33,7 @@ class TicketDefinition(Base):
     # exactly one of: fixed price / guest (minimum) price / price options
     fixed_price_cents: Mapped[int | None] = mapped_column(BigInteger)
     guest_price_cents: Mapped[int | None] = mapped_column(BigInteger)
-    price_options: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    price_options: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     currency: Mapped[str] = mapped_column(String(3))
     pricing_type: Mapped[str] = mapped_column(String(16))
     free: Mapped[bool] = mapped_column(Boolean)
@@ -42,7 +42,7 @@ class TicketDefinition(Base):
     sale_end: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
     display_not_on_sale: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_index: Mapped[int] = mapped_column(Integer)
-    extended_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    extended_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     sold_count: Mapped[int] = mapped_column(Integer, default=0)
     reserved_count: Mapped[int] = mapped_column(Integer, default=0)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used

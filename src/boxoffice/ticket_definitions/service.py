@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
@@ -80,7 +80,8 @@ def parse_money(m: Money | None, where: str) -> tuple[int, str]:
 
 
 def money(cents: int, currency: str) -> dict[str, str]:
-    return {"value": f"{Decimal(cents) / 100:.2f}", "currency": currency}
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    return {"value": f"{sign}{cents // 100}.{cents % 100:02d}", "currency": currency}
 
 
 def _minute(t: dt.datetime | None) -> dt.datetime | None:
@@ -242,9 +243,13 @@ def _emit_updated(session: Session, principal: Principal, td: TD, period_changed
 # --- reading -------------------------------------------------------------------
 
 
+# Built once: Get is the hottest path, and a prepared Core statement skips the ORM.
+_GET = select(TD.__table__).where(TD.id == bindparam("id"), TD.site_id == bindparam("site"))
+
+
 def get(session: Session, principal: Principal, td_id: str) -> Any:
     """A read-only row (Core, not ORM: reads are the hot path)."""
-    td = session.execute(select(TD.__table__).where(TD.id == td_id, TD.site_id == principal.site_id)).first()
+    td = session.connection().execute(_GET, {"id": td_id, "site": principal.site_id}).first()
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
     return td

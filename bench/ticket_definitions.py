@@ -251,7 +251,7 @@ def main() -> None:
     ap.add_argument("--per-event", type=int, default=100)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32, help="connections for the throughput run")
-    ap.add_argument("--light-connections", type=int, default=4, help="connections for the latency run")
+    ap.add_argument("--light-connections", default="1,4", help="comma-separated client counts for the latency runs")
     ap.add_argument("--only", choices=["get", "query", "create"], action="append")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
@@ -275,10 +275,10 @@ def main() -> None:
                         continue
                     wrk(base, mode, tmp / ids, key, 2, args.connections)  # warm-up
                     # saturated (throughput, wrk) and light (latency a user sees when not overloaded)
-                    for label, fn, conns in (
-                        (f"{mode}@{args.connections} wrk", wrk, args.connections),
-                        (f"{mode}@{args.light_connections} client", latency, args.light_connections),
-                    ):
+                    runs = [(f"{mode}@{args.connections} wrk", wrk, args.connections)] + [
+                        (f"{mode}@{n} client", latency, n) for n in map(int, args.light_connections.split(","))
+                    ]
+                    for label, fn, conns in runs:
                         r = fn(base, mode, tmp / ids, key, args.seconds, conns)
                         results.append((kind, label, r))
                         print(f"  {label:18s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}")

@@ -243,7 +243,7 @@ def _after(cols: list[tuple[ColumnElement[Any], bool, bool]], key: list[Any]) ->
     """Rows strictly after ``key`` in the order ``cols`` (nulls first asc, last desc)."""
     ors = []
     eqs: list[ColumnElement[bool]] = []
-    for (c, desc, nullable), v in zip(cols, key):
+    for (c, desc, nullable), v in zip(cols, key, strict=True):
         if v is None:
             gt = false() if desc else c.is_not(None)
             eq = c.is_(None)

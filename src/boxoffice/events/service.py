@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .. import query as q
 from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
+from ..money import check_currency
 from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from ..timefmt import iso
 from ..webhooks import outbox
@@ -233,8 +234,6 @@ def _registration_tickets(ev: EventIn) -> dict[str, Any]:
 
 
 def _currency(ev: EventIn) -> str | None:
-    from ..ticket_definitions.service import check_currency
-
     reg = ev.registration
     if reg is None or reg.tickets is None or reg.tickets.currency is None:
         return None

@@ -8,13 +8,10 @@ each writes to the outbox in its own transaction.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import pycountry
 from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -24,7 +21,7 @@ from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
 from ..events.models import Event
-from ..schemas import Money
+from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
 from .models import TicketDefinition as TD
@@ -39,10 +36,9 @@ from .schemas import (
 )
 
 FQDN = "wix.events.v3.ticket_definition"
+SALES_DETAILS, EVENT_DETAILS = Fieldset.SALES_DETAILS.value, Fieldset.EVENT_DETAILS.value
 MAX_PER_EVENT = 100
 MAX_PER_CHECKOUT = 50
-MAX_CENTS = 10**13
-_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 
 
 class InvalidReorder(WixError):
@@ -50,38 +46,6 @@ class InvalidReorder(WixError):
 
 
 # --- values --------------------------------------------------------------------
-
-
-def check_currency(code: str, where: str) -> str:
-    """ISO-4217 from the real list (pycountry), not a pattern."""
-    if not isinstance(code, str) or len(code) != 3 or pycountry.currencies.get(alpha_3=code.upper()) is None:
-        raise InvalidArgument(where, f'"{code}" is not an ISO-4217 currency code', "FORMAT")
-    return code.upper()
-
-
-def parse_money(m: Money | None, where: str) -> tuple[int, str]:
-    """Decimal string -> (cents, currency). ``"200"`` becomes 20000 and reads back "200.00"."""
-    if m is None or m.value is None:
-        raise InvalidArgument(f"{where}.value", "is required", "REQUIRED_FIELD")
-    if m.currency is None:
-        raise InvalidArgument(f"{where}.currency", "is required", "REQUIRED_FIELD")
-    value = m.value.strip()
-    if not _DECIMAL.match(value):
-        raise InvalidArgument(f"{where}.value", "must be a non-negative decimal string such as \"10.50\"", "FORMAT")
-    try:
-        cents = Decimal(value) * 100
-    except InvalidOperation:  # pragma: no cover - the pattern rules it out
-        raise InvalidArgument(f"{where}.value", "is not a decimal", "FORMAT") from None
-    if cents != cents.to_integral_value():
-        raise InvalidArgument(f"{where}.value", "has more than 2 decimal places", "FORMAT")
-    if cents >= MAX_CENTS:
-        raise InvalidArgument(f"{where}.value", "is too large", "MAX")
-    return int(cents), check_currency(m.currency, f"{where}.currency")
-
-
-def money(cents: int, currency: str) -> dict[str, str]:
-    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
-    return {"value": f"{sign}{cents // 100}.{cents % 100:02d}", "currency": currency}
 
 
 def _minute(t: dt.datetime | None) -> dt.datetime | None:
@@ -124,7 +88,7 @@ def to_wire(
     td: TD, fields: Iterable[str] | None = None, t: dt.datetime | None = None, event: Event | None = None
 ) -> dict[str, Any]:
     t = t or now()
-    fields = set(fields or ())
+    fields = fields or ()
     pm: dict[str, Any] = {}
     if td.fixed_price_cents is not None:
         pm["fixedPrice"] = money(td.fixed_price_cents, td.currency)
@@ -169,7 +133,7 @@ def to_wire(
         sp["endDate"] = iso(td.sale_end)
     out["salePeriod"] = sp
     out["saleStatus"] = sale_status(td, t)
-    if Fieldset.SALES_DETAILS.value in fields:
+    if SALES_DETAILS in fields:
         out["salesDetails"] = {
             "unsoldCount": left,
             "soldCount": td.sold_count,
@@ -179,7 +143,7 @@ def to_wire(
     out["limitPerCheckout"] = MAX_PER_CHECKOUT if left is None else min(MAX_PER_CHECKOUT, left)
     if td.extended_fields:
         out["extendedFields"] = td.extended_fields
-    if Fieldset.EVENT_DETAILS.value in fields and event is not None:
+    if EVENT_DETAILS in fields and event is not None:
         ev = events.to_wire(event, None, t)
         out["eventDetails"] = {
             k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
@@ -195,8 +159,9 @@ def entity(td: TD) -> dict[str, Any]:
 def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[dict[str, Any]]:
     """Wire dicts for many definitions, loading their events in one query if asked."""
     t = now()
+    fields = frozenset(fields or ())
     evmap: dict[str, Event] = {}
-    if fields and Fieldset.EVENT_DETAILS.value in fields and tds:
+    if EVENT_DETAILS in fields and tds:
         ids = {td.event_id for td in tds}
         evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
     return [to_wire(td, fields, t, evmap.get(td.event_id)) for td in tds]

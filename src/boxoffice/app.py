@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
 
 import anyio.to_thread
@@ -14,15 +16,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__, errors
 from .auth import cursor_secret
 from .config import Settings, get_settings
-from .db import Database
+from .db import Database, now
 from .events.routes import router as events_router
 from .migrations import check_migrated
+from .orders.routes import checkout_router, orders_router
+from .reservations.routes import router as reservations_router
 from .ticket_definitions.routes import router as td_router
+from .tickets.routes import extras as extras_router
+from .tickets.routes import router as tickets_router
 
 # Every prefix the official SDK resolves for these services (wire notes §4): the
 # first of each is documented in OpenAPI, the others are aliases.
 TD_PREFIXES = ["/events-ticket-definitions", "/events", "/_api/events-ticket-definitions"]
 EVENTS_PREFIXES = ["/events", "/events-events-v3-adapter", "/_api/events-events-v3-adapter"]
+RESERVATIONS_PREFIXES = ["/events", "/_api/events-ticket-reservations"]
+CHECKOUT_PREFIXES = ["/events", "/_api/events"]
+ORDERS_PREFIXES = ["/events", "/_api/wix-events-web"]
+TICKETS_PREFIXES = ["/events", "/_api/events-ticketing-v1-proxy"]
 
 
 class RequestIds:
@@ -51,6 +61,34 @@ class RequestIds:
         await self.app(scope, receive, send_with_ids)
 
 
+class Sweeper:
+    """Expires overdue reservations in the background, so seats return to inventory and
+    unpaid orders end even when nobody reads them. Safe to run in every process: each
+    expiry is a guarded status change (and SKIP LOCKED on PostgreSQL)."""
+
+    def __init__(self, db: Database, every: float) -> None:
+        self.db, self.every = db, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="boxoffice-sweeper", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from .reservations.service import release_overdue, overdue_exists
+
+        while not self._stop.wait(self.every):
+            try:
+                with self.db.session() as s:
+                    due = overdue_exists(s, now())
+                if due:
+                    self.db.write(lambda s: release_overdue(s, now()))
+            except Exception:  # keep sweeping; the next pass retries
+                logging.getLogger("boxoffice").exception("reservation sweep failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
@@ -61,7 +99,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        sweeper = Sweeper(db, settings.sweep_seconds) if settings.sweep_seconds > 0 else None
         yield
+        if sweeper:
+            sweeper.stop()
         db.dispose()
 
     app = FastAPI(
@@ -77,8 +118,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(RequestIds)
     for i, prefix in enumerate(TD_PREFIXES):
         app.include_router(td_router, prefix=prefix, include_in_schema=i == 0)
-    for i, prefix in enumerate(EVENTS_PREFIXES):
-        app.include_router(events_router, prefix=prefix, include_in_schema=i == 0)
+    for router, prefixes in (
+        (events_router, EVENTS_PREFIXES),
+        (reservations_router, RESERVATIONS_PREFIXES),
+        (checkout_router, CHECKOUT_PREFIXES),
+        (orders_router, ORDERS_PREFIXES),
+        (tickets_router, TICKETS_PREFIXES),
+    ):
+        for i, prefix in enumerate(prefixes):
+            app.include_router(router, prefix=prefix, include_in_schema=i == 0)
+    app.include_router(extras_router)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     # Secret that signs query cursors. When empty, the secret that `boxoffice migrate`
     # stored in the database is used, so several processes agree without set-up.
     secret: str = ""
+    # How long a PENDING reservation holds its seats unless the event sets
+    # registration.tickets.reservationDurationInMinutes.
+    reservation_minutes: int = 20
+    # Seconds between sweeps that expire overdue reservations (0: no sweeper thread;
+    # reads stay right regardless, since expiry is also applied lazily).
+    sweep_seconds: float = 5.0
+    # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
+    service_fee_rate: str = "0.025"
 
 
 @lru_cache

@@ -18,15 +18,19 @@ Locking discipline (read this before writing a service function):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, String, create_engine, event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .config import get_settings
+
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -133,8 +137,26 @@ class Database:
                 s.rollback()
                 raise
 
+    def write(self, fn: Callable[[Session], T], attempts: int = 3) -> T:
+        """Run ``fn`` in one write transaction; rerun it (from scratch) if the database
+        chose it as a deadlock victim or could not serialise it. Nothing of a failed
+        attempt remains: it was rolled back."""
+        for attempt in range(attempts):
+            try:
+                with self.session(write=True) as s:
+                    return fn(s)
+            except DBAPIError as e:
+                if attempt == attempts - 1 or not _retryable(e):
+                    raise
+        raise AssertionError("unreachable")
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _retryable(e: DBAPIError) -> bool:
+    code = getattr(e.orig, "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(e.orig)
 
 
 def lock(session: Session, stmt: Any) -> Any:

@@ -62,3 +62,24 @@ def list_param(params: dict[str, Any], name: str) -> list[str] | None:
 
 def secret(request: Request) -> bytes:
     return request.app.state.secret
+
+
+def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, default_limit: int) -> dict[str, Any]:
+    """A legacy List call's query: repeated keys as lists, plus checked offset/limit.
+    A limit above what a page may hold is served as the largest page (Wix's orders
+    accept 400 and answer with at most 100)."""
+    p = get_params(request)
+    for k in arrays:
+        v = p.get(k)
+        if v is not None and not isinstance(v, list):
+            p[k] = [v]
+    for k, default in (("offset", 0), ("limit", default_limit)):
+        raw = p.get(k, default)
+        try:
+            p[k] = int(raw)
+        except (TypeError, ValueError):
+            raise errors.InvalidArgument(k, "must be an integer", "FORMAT") from None
+        if p[k] < 0:
+            raise errors.InvalidArgument(k, "must not be negative", "MIN")
+    p["limit"] = min(p["limit"], max_limit)
+    return p

@@ -46,6 +46,9 @@ class TicketDefinition(Base):
     sold_count: Mapped[int] = mapped_column(Integer, default=0)
     reserved_count: Mapped[int] = mapped_column(Integer, default=0)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used
+    # Earliest expiry among PENDING holds (may lag behind, never ahead): while it is in
+    # the future no hold is overdue and reads need not look at reservations at all.
+    next_hold_expiry: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_td_site_event_created", "site_id", "event_id", "created_date", "id"),

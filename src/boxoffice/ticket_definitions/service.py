@@ -24,6 +24,7 @@ from ..events.models import Event
 from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
+from ..reservations.models import ReservationLine, TicketReservation
 from .models import TicketDefinition as TD
 from .schemas import (
     ChangeCurrencyRequest,
@@ -77,15 +78,20 @@ def sale_status_expr(ctx: q.Ctx) -> Any:
     )
 
 
-def unsold(td: TD) -> int | None:
-    """What a buyer can still take: actualLimit - sold - reserved (None when unlimited)."""
+def unsold(td: TD, overdue: int = 0) -> int | None:
+    """What a buyer can still take: actualLimit - sold - reserved (None when unlimited).
+    ``overdue``: seats of expired reservations the counters still hold (they are free)."""
     if not td.limited or td.actual_limit is None:
         return None
-    return max(0, td.actual_limit - td.sold_count - td.reserved_count)
+    return max(0, td.actual_limit - td.sold_count - (td.reserved_count - overdue))
 
 
 def to_wire(
-    td: TD, fields: Iterable[str] | None = None, t: dt.datetime | None = None, event: Event | None = None
+    td: TD,
+    fields: Iterable[str] | None = None,
+    t: dt.datetime | None = None,
+    event: Event | None = None,
+    overdue: int = 0,
 ) -> dict[str, Any]:
     t = t or now()
     fields = fields or ()
@@ -103,7 +109,7 @@ def to_wire(
         }
     pm["pricingType"] = td.pricing_type
     pm["free"] = td.free
-    left = unsold(td)
+    left = unsold(td, overdue)
     out: dict[str, Any] = {
         "id": td.id,
         "eventId": td.event_id,
@@ -137,7 +143,7 @@ def to_wire(
         out["salesDetails"] = {
             "unsoldCount": left,
             "soldCount": td.sold_count,
-            "reservedCount": td.reserved_count,
+            "reservedCount": td.reserved_count - overdue,
             "soldOut": left == 0 if left is not None else False,
         }
     out["limitPerCheckout"] = MAX_PER_CHECKOUT if left is None else min(MAX_PER_CHECKOUT, left)
@@ -151,20 +157,42 @@ def to_wire(
     return out
 
 
+def overdue_holds(session: Session, td_ids: list[str], t: dt.datetime) -> dict[str, int]:
+    """Seats still counted as reserved whose reservation is past its expiry: they read as free."""
+    if not td_ids:
+        return {}
+    rows = session.execute(
+        select(ReservationLine.ticket_definition_id, func.sum(ReservationLine.quantity))
+        .join(TicketReservation, TicketReservation.id == ReservationLine.reservation_id)
+        .where(
+            ReservationLine.ticket_definition_id.in_(td_ids),
+            TicketReservation.status == "PENDING",
+            TicketReservation.expiration_date <= t,
+        )
+        .group_by(ReservationLine.ticket_definition_id)
+    ).all()
+    return {td_id: int(n) for td_id, n in rows}
+
+
 def entity(td: TD) -> dict[str, Any]:
     """The definition as webhooks carry it (no sales details, as in Wix's examples)."""
     return to_wire(td)
 
 
 def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[dict[str, Any]]:
-    """Wire dicts for many definitions, loading their events in one query if asked."""
+    """Wire dicts for many definitions, loading their events in one query if asked.
+
+    Seats of reservations past their expiry read as free even before they are released
+    (one grouped query, only for definitions whose earliest hold is due)."""
     t = now()
     fields = frozenset(fields or ())
     evmap: dict[str, Event] = {}
     if EVENT_DETAILS in fields and tds:
         ids = {td.event_id for td in tds}
         evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
-    return [to_wire(td, fields, t, evmap.get(td.event_id)) for td in tds]
+    due = [td.id for td in tds if td.next_hold_expiry is not None and td.next_hold_expiry <= t]
+    overdue = overdue_holds(session, due, t) if due else {}
+    return [to_wire(td, fields, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
 
 
 def check_fields(values: list[Any] | None) -> list[str]:

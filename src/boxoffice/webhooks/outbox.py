@@ -54,3 +54,37 @@ def record(
     )
     session.add(row)
     return row
+
+
+LEGACY_PREFIX = "wix.events.ticketing.events"
+
+
+def record_legacy(
+    session: Session,
+    *,
+    site_id: str,
+    identity: dict[str, str],
+    name: str,
+    entity_id: str,
+    sequence: int,
+    data: dict[str, Any],
+) -> OutboxEvent:
+    """Append a legacy (non-domain) event such as ``OrderConfirmed``: its payload is the
+    data itself. It carries ``id`` too, since legacy receivers get no envelope id to
+    drop duplicates by."""
+    t = now()
+    event_id = str(uuid.uuid4())
+    row = OutboxEvent(
+        event_id=event_id,
+        site_id=site_id,
+        event_type=f"{LEGACY_PREFIX}.{name}",
+        entity_fqdn=LEGACY_PREFIX,
+        slug=name,
+        entity_id=entity_id,
+        entity_event_sequence=sequence,
+        payload={"id": event_id, "timestamp": iso(t), **data},
+        identity=identity,
+        created_date=t,
+    )
+    session.add(row)
+    return row

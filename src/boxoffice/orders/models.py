@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Text, UTCDateTime
+
+
+class Order(Base):
+    """A checked-out reservation: buyer, totals in the reservation's currency, payment."""
+
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    order_number: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(36))
+    reservation_id: Mapped[str] = mapped_column(ForeignKey("ticket_reservations.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(30))
+    payment_provider: Mapped[str] = mapped_column(String(20))
+    payment_id: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(Text(50))
+    last_name: Mapped[str] = mapped_column(Text(50))
+    email: Mapped[str] = mapped_column(Text(255))
+    member_id: Mapped[str | None] = mapped_column(String(36))
+    contact_id: Mapped[str] = mapped_column(String(36))
+    checkout_form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    fees_added_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    invoice: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tickets_quantity: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_date: Mapped[Any] = mapped_column(UTCDateTime())
+    updated_date: Mapped[Any] = mapped_column(UTCDateTime())
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "order_number", name="uq_orders_site_number"),
+        Index("ix_orders_site_event_created", "site_id", "event_id", "created_date"),
+        Index("ix_orders_site_created", "site_id", "created_date"),
+    )

@@ -1,0 +1,142 @@
+"""Checkout and Orders over HTTP (legacy v1 paths, as `@wix/auto_sdk_events_orders` sends them)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..auth import Permission, Principal, require
+from ..db import DB
+from ..http import JSON, get_params, list_params, secret
+from ..tickets.service import Urls
+from ..timefmt import iso
+from . import service
+from .schemas import (
+    CheckoutRequest,
+    CheckoutResponse,
+    ConfirmOrderRequest,
+    ListOrdersResponse,
+    OrderResponse,
+    OrdersResponse,
+    SummaryResponse,
+    UpdateOrderRequest,
+)
+
+checkout_router = APIRouter(tags=["Checkout"])
+orders_router = APIRouter(tags=["Orders"])
+
+Buyer = require(*Permission)
+Manage = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
+
+ORDER_FIELDSETS = {"TICKETS", "DETAILS", "FORM", "INVOICE"}
+
+
+def urls(request: Request, principal: Principal) -> Urls:
+    return Urls(str(request.base_url).rstrip("/"), secret(request), principal.site_id)
+
+
+def _fieldsets(values: Any) -> set[str]:
+    out = set(values or [])
+    bad = out - ORDER_FIELDSETS
+    if bad:
+        from ..errors import InvalidArgument
+
+        raise InvalidArgument("fieldset", f"unknown fieldset {', '.join(sorted(bad))}", "FORMAT")
+    return out
+
+
+@checkout_router.post("/v1/checkout", response_model=CheckoutResponse, summary="Checkout")
+def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Principal = Buyer) -> JSON:
+    rate = Decimal(request.app.state.settings.service_fee_rate)
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        order, tickets, r, lines = service.checkout(session, principal, body, rate)
+        return {
+            "order": service.order_wire(order, tickets, None, u),
+            "expires": iso(r.expiration_date) if order.status == "PENDING" else None,
+            "reservations": [
+                {
+                    "quantity": ln.quantity,
+                    "ticket": {
+                        "id": ln.ticket_definition_id,
+                        "name": ln.ticket_name,
+                        "price": service.legacy_money(ln.price_cents, r.currency),
+                        "free": ln.price_cents == 0,
+                        "policy": ln.policy or "",
+                        "eventId": ln.event_id,
+                    },
+                    "ticketDetails": [{"pricingOptionId": ln.pricing_option_id}] if ln.pricing_option_id else [],
+                }
+                for ln in lines
+            ],
+            "orderPageUrl": u.order_pdf(order),
+        }
+
+    return JSON(db.write(work))
+
+
+@orders_router.get("/v1/orders", response_model=ListOrdersResponse, summary="List Orders")
+def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    p = list_params(
+        request,
+        ("fieldset", "status", "eventId", "orderNumber", "memberId", "facet", "tag", "contactId", "eventCreatorId"),
+        max_limit=100,
+        default_limit=100,
+    )
+    fieldsets = _fieldsets(p.get("fieldset"))
+    u = urls(request, principal)
+    with db.session() as session:
+        rows, total, facets = service.list_orders(session, principal, p)
+        return JSON(
+            {
+                "total": total,
+                "offset": p["offset"],
+                "limit": p["limit"],
+                "orders": [service.order_wire(o, t, fieldsets, u) for o, t in rows],
+                "facets": facets,
+            }
+        )
+
+
+@orders_router.get("/v1/orders/summary", response_model=SummaryResponse, summary="Get Summary")
+def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    with db.session() as session:
+        return JSON({"sales": service.summary(session, principal, get_params(request).get("eventId"))})
+
+
+@orders_router.get("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Get Order")
+def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    p = list_params(request, ("fieldset",), 100, 100)
+    fieldsets = _fieldsets(p.get("fieldset")) or None
+    with db.session() as session:
+        o = service.get(session, principal, eventId, orderNumber)
+        return JSON({"order": service.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))})
+
+
+@orders_router.patch("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Update Order")
+def update_order(
+    eventId: str, orderNumber: str, request: Request, db: DB, body: UpdateOrderRequest, principal: Principal = Manage
+) -> JSON:
+    fields = body.fields.split(",") if isinstance(body.fields, str) else body.fields
+    fields = [f.strip() for f in fields or [] if f.strip()]
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        o = service.update_order(session, principal, eventId, orderNumber, fields, body)
+        return {"order": service.order_wire(o, service.tickets_of(session, o), None, u)}
+
+    return JSON(db.write(work))
+
+
+@orders_router.post("/v1/events/{eventId}/orders/confirm", response_model=OrdersResponse, summary="Confirm Order")
+def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequest, principal: Principal = Manage) -> JSON:
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        done = service.confirm_orders(session, principal, eventId, body.order_number)
+        return {"orders": [service.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
+
+    return JSON(db.write(work))

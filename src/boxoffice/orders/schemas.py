@@ -1,0 +1,83 @@
+"""Checkout and Orders wire shapes (`@wix/auto_sdk_events_orders`, legacy v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ..schemas import WixModel
+
+
+class InputValue(WixModel):
+    input_name: str = Field(max_length=100)
+    value: str | None = Field(None, max_length=5000)
+    values: list[str] | None = Field(None, max_length=100)
+
+
+class FormResponse(WixModel):
+    input_values: list[InputValue] | None = Field(None, max_length=200)
+
+
+class Guest(WixModel):
+    form: FormResponse
+
+
+class Buyer(WixModel):
+    first_name: str | None = Field(None, min_length=1, max_length=50)
+    last_name: str | None = Field(None, min_length=1, max_length=50)
+    email: str | None = Field(None, min_length=5, max_length=255)
+
+
+class CheckoutOptions(WixModel):
+    silent: bool | None = None
+    pay_in_person: bool | None = None
+    ignore_form_validation: bool | None = None
+    mark_as_paid: bool | None = None
+
+
+class CheckoutRequest(WixModel):
+    event_id: str
+    reservation_id: str | None = None
+    member_id: str | None = None
+    buyer: Buyer | None = None
+    guests: list[Guest] | None = Field(None, min_length=1, max_length=50)
+    options: CheckoutOptions | None = None
+    marketing_consent: bool | None = None
+
+
+class ConfirmOrderRequest(WixModel):
+    order_number: list[str] = Field(min_length=1, max_length=100)
+
+
+class UpdateOrderRequest(WixModel):
+    fields: str | list[str] | None = Field(None, description='Field mask, comma-joined ("archived,checkoutForm")')
+    archived: bool | None = None
+    checkout_form: FormResponse | None = None
+
+
+class OrderResponse(WixModel):
+    order: dict[str, Any]
+
+
+class OrdersResponse(WixModel):
+    orders: list[dict[str, Any]]
+
+
+class CheckoutResponse(WixModel):
+    order: dict[str, Any]
+    expires: str | None = None
+    reservations: list[dict[str, Any]]
+    order_page_url: str | None = None
+
+
+class ListOrdersResponse(WixModel):
+    total: int
+    offset: int
+    limit: int
+    orders: list[dict[str, Any]]
+    facets: dict[str, Any]
+
+
+class SummaryResponse(WixModel):
+    sales: list[dict[str, Any]]

@@ -1,0 +1,647 @@
+"""Checkout and Orders: Checkout, List/Get/Update Orders, Confirm Order, Get Summary,
+and the payment providers.
+
+Payment providers:
+
+* ``free``: an order whose total is 0 is FREE at once.
+* ``offline`` (``options.payInPerson``): OFFLINE_PENDING; the seats are sold at once and
+  held for good until Confirm Order makes it PAID or the reservation is canceled.
+* ``test`` (every other order): an online payment simulator for development and CI.
+  The order is PENDING and its seats stay held (reservation PENDING, with its expiry)
+  until ``POST /boxoffice/v1/test-payments/{orderNumber}/pay`` (PAID; the seats become
+  sold) or ``.../decline`` (DECLINED; the seats are released). Unpaid at expiry, the
+  reservation expires and the order is CANCELED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ..auth import Principal
+from ..db import now
+from ..errors import FailedPrecondition, InvalidArgument, NotFound
+from ..events.models import Event
+from ..reservations import service as reservations
+from ..reservations.models import ReservationLine, TicketReservation
+from ..ticket_definitions.models import TicketDefinition as TD
+from ..tickets.models import Ticket
+from ..timefmt import iso
+from ..webhooks import outbox
+from .models import Order
+from .schemas import CheckoutRequest
+
+CONFIRMED = ("PAID", "FREE")
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def legacy_money(cents: int, currency: str) -> dict[str, str]:
+    """Legacy v1 Money carries ``amount`` (which the SDK typings read) and ``value``."""
+    sign, c = ("-", -cents) if cents < 0 else ("", cents)
+    v = f"{sign}{c // 100}.{c % 100:02d}"
+    return {"amount": v, "value": v, "currency": currency}
+
+
+def _number(session: Session, site_id: str) -> str:
+    """Short, unique, readable: ``7KQ2-M9XD``."""
+    while True:
+        raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+        n = f"{raw[:4]}-{raw[4:]}"
+        taken = session.scalars(select(Order.id).where(Order.site_id == site_id, Order.order_number == n)).first()
+        if taken is None:
+            return n
+
+
+def fee_cents(price_cents: int, rate: Decimal) -> int:
+    """Service fee per ticket, rounded half-up to the cent."""
+    return int((Decimal(price_cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def build_invoice(lines: list[ReservationLine], currency: str, rate: Decimal) -> tuple[dict[str, Any], int, int, int]:
+    """-> (invoice, subtotal, fees added on top, grand total), in cents."""
+    items = []
+    subtotal = added = included = 0
+    fees_by_type: dict[str, int] = {}
+    for ln in lines:
+        total = ln.price_cents * ln.quantity
+        subtotal += total
+        item: dict[str, Any] = {
+            "id": ln.id,
+            "quantity": ln.quantity,
+            "name": ln.ticket_name,
+            "price": legacy_money(ln.price_cents, currency),
+            "total": legacy_money(total, currency),
+            "fees": [],
+        }
+        if ln.price_cents > 0 and ln.fee_type in ("FEE_ADDED_AT_CHECKOUT", "FEE_INCLUDED"):
+            f = fee_cents(ln.price_cents, rate) * ln.quantity
+            if ln.fee_type == "FEE_ADDED_AT_CHECKOUT":
+                added += f
+            else:
+                included += f
+            fees_by_type[ln.fee_type] = fees_by_type.get(ln.fee_type, 0) + f
+            item["fees"].append(
+                {"name": "WIX_FEE", "type": ln.fee_type, "rate": str(rate * 100), "amount": legacy_money(f, currency)}
+            )
+        items.append(item)
+    grand = subtotal + added
+    invoice = {
+        "items": items,
+        "subTotal": legacy_money(subtotal, currency),
+        "grandTotal": legacy_money(grand, currency),
+        "total": legacy_money(grand, currency),
+        "fees": [
+            {"name": "WIX_FEE", "type": t, "rate": str(rate * 100), "amount": legacy_money(c, currency)}
+            for t, c in sorted(fees_by_type.items())
+        ],
+        "revenue": legacy_money(subtotal - included, currency),
+    }
+    return invoice, subtotal, added, grand
+
+
+# --- wire -----------------------------------------------------------------------------------
+
+
+def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, urls: Any = None) -> dict[str, Any]:
+    """The legacy TicketingTicket; ``fieldsets`` None means everything."""
+    out: dict[str, Any] = {"anonymized": False}
+    if order.member_id:
+        out["memberId"] = order.member_id
+    every = fieldsets is None
+    if every or "TICKET_DETAILS" in fieldsets:
+        out.update(
+            {
+                "ticketNumber": tk.ticket_number,
+                "orderNumber": tk.order_number,
+                "ticketDefinitionId": tk.ticket_definition_id,
+                "name": tk.name,
+                "price": legacy_money(tk.price_cents, tk.currency),
+                "free": tk.free,
+                "policy": tk.policy or "",
+                "orderStatus": order.status,
+                "orderArchived": order.archived,
+                "orderFullName": f"{order.first_name} {order.last_name}",
+                "guestFullName": _guest_name(tk, order),
+                "archived": tk.archived,
+                "channel": "ONLINE",
+                "canceled": tk.canceled,
+            }
+        )
+        if tk.checked_in_date is not None:
+            out["checkIn"] = {"created": iso(tk.checked_in_date)}
+        if urls is not None:
+            out["ticketPdfUrl"] = urls.ticket_pdf(tk)
+    if every or "GUEST_DETAILS" in fieldsets or "GUEST_FORM" in fieldsets:
+        gd: dict[str, Any] = {}
+        if every or "GUEST_DETAILS" in fieldsets:
+            gd.update(
+                {
+                    "guestAssigned": tk.guest_assigned,
+                    "firstName": tk.guest_first_name or order.first_name,
+                    "lastName": tk.guest_last_name or order.last_name,
+                    "email": tk.guest_email or order.email,
+                    "contactId": order.contact_id,
+                }
+            )
+        gd["form"] = tk.guest_form or {"inputValues": []}
+        out["guestDetails"] = gd
+    return out
+
+
+def _guest_name(tk: Ticket, order: Order) -> str:
+    return f"{tk.guest_first_name or order.first_name} {tk.guest_last_name or order.last_name}"
+
+
+def fully_checked_in(tickets: list[Ticket]) -> bool:
+    live = [t for t in tickets if not t.canceled and not t.archived]
+    return bool(live) and all(t.checked_in_date is not None for t in live)
+
+
+def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None = None, urls: Any = None) -> dict[str, Any]:
+    """The legacy Order; ``fieldsets`` None means everything (checkout, webhooks)."""
+    out: dict[str, Any] = {
+        "orderNumber": order.order_number,
+        "eventId": order.event_id,
+        "contactId": order.contact_id,
+        "anonymized": False,
+        "fullyCheckedIn": fully_checked_in(tickets),
+    }
+    if order.member_id:
+        out["memberId"] = order.member_id
+    every = fieldsets is None
+    if every or "DETAILS" in fieldsets:
+        out.update(
+            {
+                "reservationId": order.reservation_id,
+                "created": iso(order.created_date),
+                "updated": iso(order.updated_date),
+                "firstName": order.first_name,
+                "lastName": order.last_name,
+                "fullName": f"{order.first_name} {order.last_name}",
+                "email": order.email,
+                "confirmed": order.status in CONFIRMED,
+                "status": order.status,
+                "method": order.method,
+                "ticketsQuantity": order.tickets_quantity,
+                "totalPrice": legacy_money(order.total_cents, order.currency),
+                "archived": order.archived,
+                "channel": "ONLINE",
+                "paymentDetails": {"transaction": {"transactionId": order.payment_id, "method": order.method}}
+                if order.payment_id
+                else {},
+            }
+        )
+        if urls is not None:
+            out["ticketsPdf"] = urls.order_pdf(order)
+    else:
+        out["status"] = "NA_ORDER_STATUS"
+    if every or "FORM" in fieldsets:
+        out["checkoutForm"] = order.checkout_form
+    if every or "TICKETS" in fieldsets:
+        out["tickets"] = [ticket_wire(t, order, None, urls) for t in tickets]
+    if every or "INVOICE" in fieldsets:
+        inv = dict(order.invoice)
+        if order.status in CONFIRMED and urls is not None:
+            inv["previewUrl"] = urls.order_pdf(order)
+        out["invoice"] = inv
+    return out
+
+
+def _webhook_ticket(tk: Ticket, order: Order) -> dict[str, Any]:
+    out = {
+        "ticketNumber": tk.ticket_number,
+        "ticketDefinitionId": tk.ticket_definition_id,
+        "price": legacy_money(tk.price_cents, tk.currency),
+        "archived": tk.archived,
+        "firstName": tk.guest_first_name or order.first_name,
+        "lastName": tk.guest_last_name or order.last_name,
+        "email": tk.guest_email or order.email,
+        "contactId": order.contact_id,
+        "confirmed": order.status in CONFIRMED,
+        "form": tk.guest_form or {"inputValues": []},
+        "ticketName": tk.name,
+        "anonymized": False,
+        "canceled": tk.canceled,
+    }
+    if tk.checked_in_date is not None:
+        out["checkIn"] = {"created": iso(tk.checked_in_date)}
+    if order.member_id:
+        out["memberId"] = order.member_id
+    return out
+
+
+def emit(session: Session, identity: dict[str, str], order: Order, name: str, tickets: list[Ticket] | None = None) -> None:
+    """Legacy order events (OrderInitiated / OrderConfirmed / OrderUpdated), payloads as the SDK types them."""
+    tickets = tickets if tickets is not None else tickets_of(session, order)
+    data: dict[str, Any] = {
+        "language": "en",
+        "locale": "en",
+        "eventId": order.event_id,
+        "orderNumber": order.order_number,
+        "contactId": order.contact_id,
+        "created": iso(order.created_date),
+        "updated": iso(order.updated_date),
+        "firstName": order.first_name,
+        "lastName": order.last_name,
+        "email": order.email,
+        "checkoutForm": order.checkout_form,
+        "status": order.status,
+        "reservationId": order.reservation_id,
+    }
+    if order.member_id:
+        data["memberId"] = order.member_id
+    if name == "OrderInitiated":
+        data.update({"invoice": order.invoice, "markedAsPaid": order.status == "PAID"})
+    elif name == "OrderConfirmed":
+        data.update(
+            {
+                "silent": False,
+                "method": order.method,
+                "tickets": [_webhook_ticket(t, order) for t in tickets],
+                "invoice": order.invoice,
+            }
+        )
+    else:  # OrderUpdated
+        data.update(
+            {
+                "confirmed": order.status in CONFIRMED,
+                "method": order.method,
+                "tickets": [_webhook_ticket(t, order) for t in tickets],
+                "archived": order.archived,
+                "triggeredByAnonymizeRequest": False,
+            }
+        )
+    order.event_seq += 1
+    outbox.record_legacy(
+        session,
+        site_id=order.site_id,
+        identity=identity,
+        name=name,
+        entity_id=order.id,
+        sequence=order.event_seq,
+        data=data,
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def tickets_of(session: Session, order: Order) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.position)))
+
+
+def get(session: Session, principal: Principal, event_id: str | None, order_number: str, lock_row: bool = False) -> Order:
+    stmt = select(Order).where(Order.site_id == principal.site_id, Order.order_number == order_number)
+    if event_id:
+        stmt = stmt.where(Order.event_id == event_id)
+    o = session.scalars(stmt.with_for_update() if lock_row else stmt).first()
+    if o is None:
+        raise NotFound(f"Order {order_number} not found", code="ORDER_NOT_FOUND")
+    return o
+
+
+SORTS = {"created": Order.created_date, "orderNumber": Order.order_number, "order_number": Order.order_number}
+TAGS = {
+    "CONFIRMED": lambda: Order.status.in_(CONFIRMED),
+    "UNCONFIRMED": lambda: Order.status.not_in(CONFIRMED),
+    "MEMBER": lambda: Order.member_id.is_not(None),
+    "ARCHIVED": lambda: Order.archived.is_(True),
+    "NON_ARCHIVED": lambda: Order.archived.is_(False),
+}
+
+
+def parse_sort(value: str | None, fields: dict[str, Any], default: str) -> Any:
+    value = value or default
+    name, _, direction = value.partition(":")
+    col = fields.get(name)
+    if col is None or direction.lower() not in ("", "asc", "desc"):
+        raise InvalidArgument("sort", f'unsupported sort "{value}"; use e.g. {default}')
+    return col.desc() if direction.lower() == "desc" else col.asc()
+
+
+def list_orders(session: Session, principal: Principal, p: dict[str, Any]) -> tuple[list[tuple[Order, list[Ticket]]], int, dict]:
+    stmt = select(Order).where(Order.site_id == principal.site_id)
+    if p.get("eventId"):
+        stmt = stmt.where(Order.event_id.in_(p["eventId"]))
+    if p.get("status"):
+        stmt = stmt.where(Order.status.in_(p["status"]))
+    if p.get("orderNumber"):
+        stmt = stmt.where(Order.order_number.in_(p["orderNumber"]))
+    if p.get("memberId"):
+        stmt = stmt.where(Order.member_id.in_(p["memberId"]))
+    if p.get("contactId"):
+        stmt = stmt.where(Order.contact_id.in_(p["contactId"]))
+    for tag in p.get("tag") or []:
+        if tag in TAGS:
+            stmt = stmt.where(TAGS[tag]())
+        elif tag not in ("FULLY_CHECKED_IN", "NOT_FULLY_CHECKED_IN"):
+            raise InvalidArgument("tag", f'unknown tag "{tag}"')
+    if p.get("searchPhrase"):
+        like = f"%{p['searchPhrase'].lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Order.first_name + " " + Order.last_name).like(like),
+                func.lower(Order.email).like(like),
+                func.lower(Order.order_number).like(like),
+            )
+        )
+    rows = list(session.scalars(stmt.order_by(parse_sort(p.get("sort"), SORTS, "created:asc"), Order.id)))
+    tickets: dict[str, list[Ticket]] = {}
+    if rows:
+        for t in session.scalars(
+            select(Ticket).where(Ticket.order_id.in_([o.id for o in rows])).order_by(Ticket.position)
+        ):
+            tickets.setdefault(t.order_id, []).append(t)
+    pairs = [(o, tickets.get(o.id, [])) for o in rows]
+    tags = p.get("tag") or []
+    if "FULLY_CHECKED_IN" in tags:
+        pairs = [x for x in pairs if fully_checked_in(x[1])]
+    if "NOT_FULLY_CHECKED_IN" in tags:
+        pairs = [x for x in pairs if not fully_checked_in(x[1])]
+    facets: dict[str, Any] = {}
+    for f in p.get("facet") or []:
+        key = {"status": lambda o: o.status, "eventId": lambda o: o.event_id, "event": lambda o: o.event_id}.get(f)
+        if key is None:
+            raise InvalidArgument("facet", f'unknown facet "{f}"; use status or eventId')
+        counts: dict[str, int] = {}
+        for o, _ in pairs:
+            counts[key(o)] = counts.get(key(o), 0) + 1
+        facets[f] = {"counts": counts}
+    total = len(pairs)
+    offset, limit = p["offset"], p["limit"]
+    return pairs[offset : offset + limit], total, facets
+
+
+def summary(session: Session, principal: Principal, event_id: str | None) -> list[dict[str, Any]]:
+    """Sales of confirmed (PAID, FREE) orders, one entry per currency."""
+    stmt = (
+        select(
+            Order.currency,
+            func.sum(Order.total_cents),
+            func.count(Order.id),
+            func.sum(Order.tickets_quantity),
+            func.sum(Order.subtotal_cents),
+        )
+        .where(Order.site_id == principal.site_id, Order.status.in_(CONFIRMED))
+        .group_by(Order.currency)
+        .order_by(Order.currency)
+    )
+    if event_id:
+        stmt = stmt.where(Order.event_id == event_id)
+    out = []
+    for currency, total, n, tickets, _sub in session.execute(stmt).all():
+        revenue = sum(
+            int(Decimal(inv["revenue"]["value"]) * 100)
+            for inv in session.scalars(
+                select(Order.invoice).where(
+                    Order.site_id == principal.site_id,
+                    Order.status.in_(CONFIRMED),
+                    Order.currency == currency,
+                    *([Order.event_id == event_id] if event_id else []),
+                )
+            )
+        )
+        out.append(
+            {
+                "total": legacy_money(int(total or 0), currency),
+                "totalOrders": int(n),
+                "totalTickets": int(tickets or 0),
+                "revenue": legacy_money(revenue, currency),
+            }
+        )
+    return out
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _form_value(form: Any, name: str) -> str | None:
+    for iv in (form.input_values if form else None) or []:
+        if iv.input_name == name:
+            return iv.value if iv.value is not None else (iv.values[0] if iv.values else None)
+    return None
+
+
+def checkout(
+    session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal
+) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
+    """Step 10: a PENDING reservation becomes an order with one ticket per seat."""
+    if not req.reservation_id:
+        raise InvalidArgument("reservationId", "is required", "REQUIRED_FIELD")
+    r = reservations.get(session, principal, req.reservation_id, lock_row=True)
+    t = now()
+    if reservations.status_of(r, t) == "EXPIRED":
+        reservations.expire(session, r, principal.webhook_identity(), t)
+        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
+    if r.status != "PENDING":
+        raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
+    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
+        raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
+    lines = reservations.lines_of(session, r)
+    if any(ln.event_id != req.event_id for ln in lines):
+        raise FailedPrecondition(
+            f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
+        )
+    event = session.get(Event, req.event_id)
+    if event is None or event.site_id != principal.site_id:
+        raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
+
+    seats = sum(ln.quantity for ln in lines)
+    guests = req.guests or []
+    if len(guests) > seats:
+        raise InvalidArgument("guests", f"has {len(guests)} guests for {seats} tickets", "MAX_SIZE")
+    first_form = guests[0].form if guests else None
+    buyer = req.buyer
+    first = (buyer.first_name if buyer else None) or _form_value(first_form, "firstName")
+    last = (buyer.last_name if buyer else None) or _form_value(first_form, "lastName")
+    email = (buyer.email if buyer else None) or _form_value(first_form, "email")
+    missing = [
+        {"field": f"buyer.{n}", "description": "is required (in buyer or the first guest's form)", "violatedRule": "REQUIRED_FIELD"}
+        for n, v in (("firstName", first), ("lastName", last), ("email", email))
+        if not v
+    ]
+    if missing:
+        raise InvalidArgument.many(missing)
+    assert first and last and email
+    if "@" not in email or "." not in email.split("@")[-1] or " " in email.strip():
+        raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
+
+    invoice, subtotal, added, grand = build_invoice(lines, r.currency, fee_rate)
+    options = req.options
+    if grand == 0:
+        provider, status, method = "free", "FREE", None
+    elif options and options.pay_in_person:
+        provider, status, method = "offline", "OFFLINE_PENDING", "inPerson"
+    elif options and options.mark_as_paid:
+        provider, status, method = "manual", "PAID", "manual"
+    else:
+        provider, status, method = "test", "PENDING", "test"
+    order = Order(
+        id=str(uuid.uuid4()),
+        site_id=principal.site_id,
+        order_number=_number(session, principal.site_id),
+        event_id=req.event_id,
+        reservation_id=r.id,
+        status=status,
+        method=method,
+        payment_provider=provider,
+        payment_id=str(uuid.uuid4()) if provider == "test" else None,
+        first_name=first.strip(),
+        last_name=last.strip(),
+        email=email.strip(),
+        member_id=req.member_id or r.member_id,
+        contact_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal.site_id}:{email.strip().lower()}")),
+        checkout_form=first_form.model_dump(by_alias=True, exclude_none=True) if first_form else {"inputValues": []},
+        currency=r.currency,
+        subtotal_cents=subtotal,
+        fees_added_cents=added,
+        total_cents=grand,
+        invoice=invoice,
+        tickets_quantity=seats,
+        archived=False,
+        created_date=t,
+        updated_date=t,
+        event_seq=0,
+    )
+    session.add(order)
+    session.flush()
+    tickets = []
+    n = 0
+    defs = {d.id: d for d in session.scalars(select(TD).where(TD.id.in_({ln.ticket_definition_id for ln in lines})))}
+    for ln in lines:
+        for _ in range(ln.quantity):
+            g = guests[n].form if n < len(guests) else None
+            tickets.append(
+                Ticket(
+                    id=str(uuid.uuid4()),
+                    site_id=principal.site_id,
+                    ticket_number=order.order_number.replace("-", "") + f"{n + 1:02d}",
+                    order_id=order.id,
+                    order_number=order.order_number,
+                    event_id=ln.event_id,
+                    ticket_definition_id=ln.ticket_definition_id,
+                    position=n,
+                    name=ln.ticket_name,
+                    price_cents=ln.price_cents,
+                    currency=r.currency,
+                    free=defs[ln.ticket_definition_id].free if ln.ticket_definition_id in defs else ln.price_cents == 0,
+                    policy=ln.policy,
+                    pricing_option_id=ln.pricing_option_id,
+                    pricing_option_name=ln.pricing_option_name,
+                    guest_first_name=_form_value(g, "firstName") if g else None,
+                    guest_last_name=_form_value(g, "lastName") if g else None,
+                    guest_email=_form_value(g, "email") if g else None,
+                    guest_assigned=g is not None,
+                    guest_form=g.model_dump(by_alias=True, exclude_none=True) if g else None,
+                    archived=False,
+                    canceled=False,
+                    created_date=t,
+                )
+            )
+            n += 1
+    session.add_all(tickets)
+    session.flush()
+    identity = principal.webhook_identity()
+    if status == "PENDING":
+        emit(session, identity, order, "OrderInitiated", tickets)
+    else:  # the seats are sold now: FREE, PAID, or held for good while OFFLINE_PENDING
+        reservations.confirm(session, r, t, identity)
+        emit(session, identity, order, "OrderConfirmed", tickets)
+    return order, tickets, r, lines
+
+
+def _pay(session: Session, order: Order, identity: dict[str, str], t: dt.datetime) -> None:
+    """An online order's payment arrived: the reservation's held seats become sold."""
+    r = session.get(TicketReservation, order.reservation_id)
+    assert r is not None
+    reservations.confirm(session, r, t, identity)  # raises if the hold expired meanwhile
+    order.status, order.updated_date = "PAID", t
+    emit(session, identity, order, "OrderConfirmed")
+
+
+def test_payment(session: Session, principal: Principal, order_number: str, outcome: str) -> Order:
+    """The `test` provider's callback: ``paid`` or ``declined``."""
+    order = get(session, principal, None, order_number, lock_row=True)
+    if order.payment_provider != "test" or order.status != "PENDING":
+        raise FailedPrecondition(
+            f"Order {order_number} is {order.status} and not awaiting a test payment", code="ORDER_ACTION_NOT_AVAILABLE"
+        )
+    t = now()
+    identity = principal.webhook_identity()
+    if outcome == "paid":
+        _pay(session, order, identity, t)
+    else:
+        r = session.get(TicketReservation, order.reservation_id)
+        assert r is not None
+        if reservations.transition(session, r, "PENDING", "CANCELED", t):
+            lines = reservations.lines_of(session, r)
+            counts = reservations.line_counts(lines)
+            reservations.move(session, counts, reserved=-1)
+            reservations._refresh_next_expiry(session, counts)
+            reservations._emit(session, identity, r, lines, "updated")
+        _end(session, identity, order, "DECLINED", t)
+    session.flush()
+    return order
+
+
+def _end(session: Session, identity: dict[str, str], order: Order, status: str, t: dt.datetime) -> None:
+    order.status, order.updated_date = status, t
+    tickets = tickets_of(session, order)
+    for tk in tickets:
+        tk.canceled = True
+    emit(session, identity, order, "OrderUpdated", tickets)
+
+
+def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketReservation, status: str, t: dt.datetime) -> None:
+    """The reservation behind an order expired or was canceled: the order ends with it."""
+    order = session.scalars(select(Order).where(Order.reservation_id == r.id)).first()
+    if order is not None and order.status not in ("CANCELED", "DECLINED"):
+        _end(session, identity, order, status, t)
+
+
+def confirm_orders(session: Session, principal: Principal, event_id: str, numbers: list[str]) -> list[Order]:
+    """OFFLINE_PENDING / PENDING / INITIATED -> PAID; PAID and FREE stay as they are."""
+    t = now()
+    identity = principal.webhook_identity()
+    out = []
+    for n in numbers:
+        order = get(session, principal, event_id, n, lock_row=True)
+        if order.status in CONFIRMED:
+            pass
+        elif order.status == "OFFLINE_PENDING":  # seats already sold at checkout
+            order.status, order.updated_date = "PAID", t
+            emit(session, identity, order, "OrderUpdated")
+        elif order.status in ("PENDING", "INITIATED"):
+            _pay(session, order, identity, t)
+        else:
+            raise FailedPrecondition(
+                f"Order {n} is {order.status} and cannot be confirmed", code="ORDER_ACTION_NOT_AVAILABLE"
+            )
+        out.append(order)
+    session.flush()
+    return out
+
+
+def update_order(
+    session: Session, principal: Principal, event_id: str, number: str, fields: list[str] | None, body: Any
+) -> Order:
+    order = get(session, principal, event_id, number, lock_row=True)
+    sent = body.model_fields_set
+    want = set(fields) if fields else {n for n in ("archived", "checkoutForm") if {"archived": "archived", "checkoutForm": "checkout_form"}[n] in sent}
+    unknown = want - {"archived", "checkoutForm"}
+    if unknown:
+        raise InvalidArgument("fields", f"cannot update {', '.join(sorted(unknown))}")
+    if "archived" in want:
+        order.archived = bool(body.archived)
+    if "checkoutForm" in want:
+        order.checkout_form = body.checkout_form.model_dump(by_alias=True, exclude_none=True) if body.checkout_form else {"inputValues": []}
+    order.updated_date = now()
+    emit(session, principal.webhook_identity(), order, "OrderUpdated")
+    session.flush()
+    return order

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, Text, UTCDateTime
+
+
+class TicketReservation(Base):
+    """A buyer's hold on tickets. While PENDING its lines count in the definitions'
+    ``reserved_count``; CONFIRMED moves them to ``sold_count``; any end releases them
+    exactly once (every status change is a guarded ``UPDATE ... WHERE status = ...``)."""
+
+    __tablename__ = "ticket_reservations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    expiration_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    created_date: Mapped[Any] = mapped_column(UTCDateTime())
+    updated_date: Mapped[Any] = mapped_column(UTCDateTime())
+    member_id: Mapped[str | None] = mapped_column(String(36))
+    visitor_id: Mapped[str | None] = mapped_column(String(36))
+    currency: Mapped[str] = mapped_column(String(3))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    extended_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    tags: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_reservations_site_created", "site_id", "created_date"),
+        Index("ix_reservations_due", "status", "expiration_date"),
+    )
+
+
+class ReservationLine(Base):
+    """One ticket line of a reservation, with the price snapshot taken at reservation."""
+
+    __tablename__ = "reservation_lines"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # ticketLineItemId
+    reservation_id: Mapped[str] = mapped_column(ForeignKey("ticket_reservations.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(36))
+    ticket_definition_id: Mapped[str] = mapped_column(String(36))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Integer)
+    fee_type: Mapped[str] = mapped_column(String(32))
+    ticket_name: Mapped[str] = mapped_column(Text(30))
+    policy: Mapped[str | None] = mapped_column(Text(1000))
+    pricing_option_id: Mapped[str | None] = mapped_column(String(36))
+    pricing_option_name: Mapped[str | None] = mapped_column(Text(200))
+    guest_price_cents: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_lines_reservation", "reservation_id", "position"),
+        Index("ix_lines_definition", "ticket_definition_id"),
+    )

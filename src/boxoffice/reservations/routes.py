@@ -1,0 +1,58 @@
+"""Ticket Reservations over HTTP (`/events/v1/ticket-reservations`, and the SDK's
+`/_api/events-ticket-reservations/v1/...` for other hosts)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ..auth import Permission, Principal, require
+from ..db import DB
+from ..http import JSON
+from . import service
+from .schemas import CreateTicketReservationRequest, TicketReservationResponse
+
+router = APIRouter(tags=["Ticket Reservations"])
+
+# Buyers (visitors, members) reserve and see their own reservations; managers see all.
+Buyer = require(*Permission)
+
+
+@router.post("/v1/ticket-reservations", response_model=TicketReservationResponse, summary="Create Ticket Reservation")
+def create_ticket_reservation(
+    request: Request, db: DB, body: CreateTicketReservationRequest, principal: Principal = Buyer
+) -> JSON:
+    minutes = request.app.state.settings.reservation_minutes
+    return JSON(db.write(lambda s: _wire(*service.create(s, principal, body, minutes))))
+
+
+def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]
+    return {"ticketReservation": service.to_wire(r, lines)}
+
+
+@router.get(
+    "/v1/ticket-reservations/{ticketReservationId}",
+    response_model=TicketReservationResponse,
+    summary="Get Ticket Reservation",
+)
+def get_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
+    with db.session() as session:
+        r = service.get(session, principal, ticketReservationId)
+        return JSON({"ticketReservation": service.to_wire(r, service.lines_of(session, r))})
+
+
+@router.post(
+    "/v1/ticket-reservations/{ticketReservationId}/cancel",
+    response_model=TicketReservationResponse,
+    summary="Cancel Ticket Reservation",
+)
+def cancel_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
+    return JSON(db.write(lambda s: _wire(*service.cancel(s, principal, ticketReservationId))))
+
+
+@router.delete(
+    "/v1/ticket-reservations/{ticketReservationId}",
+    response_model=TicketReservationResponse,
+    summary="Delete Ticket Reservation",
+)
+def delete_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
+    return JSON(db.write(lambda s: {"ticketReservation": service.delete(s, principal, ticketReservationId)}))

@@ -1,0 +1,80 @@
+"""Ticket Reservations wire shapes (`@wix/auto_sdk_events_ticket-reservations`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ..schemas import WixModel
+
+
+class TicketInfo(WixModel):
+    seat_id: str | None = Field(None, max_length=36)
+    guest_price: str | None = Field(None, max_length=20, description="Decimal string, at least the minimum")
+    pricing_option_id: str | None = None
+    price_override: str | None = None
+
+
+class TicketLineItemIn(WixModel):
+    ticket_definition_id: str
+    quantity: int = Field(ge=1, le=50)
+    ticket_info: TicketInfo | None = None
+
+
+class AdditionalReservationSettings(WixModel):
+    disable_ticket_limit_validation: bool | None = None
+    enable_hidden_ticket_reservation: bool | None = None
+
+
+class ExtendedFields(WixModel):
+    namespaces: dict[str, dict[str, Any]] | None = None
+
+
+class TicketReservationIn(WixModel):
+    tickets: list[TicketLineItemIn] = Field(min_length=1, max_length=50)
+    additional_reservation_settings: AdditionalReservationSettings | None = None
+    extended_fields: ExtendedFields | None = None
+    tags: dict[str, Any] | None = None
+
+
+class CreateTicketReservationRequest(WixModel):
+    ticket_reservation: TicketReservationIn
+
+
+class MoneyOut(WixModel):
+    value: str
+    currency: str
+
+
+class TicketLineItemOut(WixModel):
+    ticket_line_item_id: str
+    event_id: str
+    ticket_definition_id: str
+    quantity: int
+    ticket_info: dict[str, Any]
+    event_settings_snapshot: dict[str, Any]
+    removed_quantity: int
+    policy: str
+    ticket_name: str
+    price: MoneyOut
+    sub_total: MoneyOut
+
+
+class TicketReservationOut(WixModel):
+    id: str
+    revision: str
+    created_date: str
+    updated_date: str
+    expiration_date: str | None = None
+    status: str
+    member_id: str | None = None
+    visitor_id: str | None = None
+    tickets: list[TicketLineItemOut]
+    additional_reservation_settings: dict[str, Any] | None = None
+    extended_fields: dict[str, Any] | None = None
+    tags: dict[str, Any] | None = None
+
+
+class TicketReservationResponse(WixModel):
+    ticket_reservation: TicketReservationOut

@@ -1,0 +1,504 @@
+"""Ticket Reservations: Create, Get, Cancel, Delete, and the inventory they move.
+
+Inventory discipline (the rule that makes overselling impossible):
+
+* A definition's free seats are ``actual_limit - sold_count - reserved_count``.
+* Taking seats is ONE conditional statement per definition,
+  ``UPDATE ticket_definitions SET reserved_count = reserved_count + q
+  WHERE id = :id AND (NOT limited OR actual_limit - sold_count - reserved_count >= q)``.
+  PostgreSQL re-checks the WHERE on the locked row after any concurrent writer
+  commits; SQLite writers are serialised by ``BEGIN IMMEDIATE``. Zero rows updated
+  means sold out, and the whole transaction (every line) rolls back.
+* Definitions are always updated in id order, so two multi-line reservations cannot
+  deadlock each other.
+* Every status change is ``UPDATE ticket_reservations SET status = new WHERE id = :id
+  AND status = old``; only the transaction that wins that update moves the counters,
+  so seats are released or sold exactly once whoever (request, sweeper) gets there.
+* Expiry is lazy: a PENDING reservation past its ``expirationDate`` reads as EXPIRED
+  and its seats read as free at once (see :func:`overdue_holds`), before the sweeper
+  or the next reservation of that definition actually releases them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..auth import IdentityType, Permission, Principal
+from ..db import now
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..events.models import Event
+from ..money import money
+from ..ticket_definitions import service as tds
+from ..ticket_definitions.models import TicketDefinition as TD
+from ..timefmt import iso
+from ..webhooks import outbox
+from .models import ReservationLine, TicketReservation
+from .schemas import CreateTicketReservationRequest
+
+FQDN = "wix.events.v1.ticket_reservation"
+DEFAULT_MINUTES = 20
+
+
+class SoldOut(FailedPrecondition):
+    code = "SOLD_OUT"
+
+
+# --- inventory ---------------------------------------------------------------------
+
+
+def hold(session: Session, td_id: str, qty: int, expires: dt.datetime) -> bool:
+    """Take ``qty`` seats for a PENDING reservation, or nothing (False: sold out)."""
+    res = session.execute(
+        update(TD)
+        .where(
+            TD.id == td_id,
+            or_(TD.limited.is_(False), TD.actual_limit - TD.sold_count - TD.reserved_count >= qty),
+        )
+        .values(
+            reserved_count=TD.reserved_count + qty,
+            next_hold_expiry=case(
+                (or_(TD.next_hold_expiry.is_(None), TD.next_hold_expiry > expires), expires),
+                else_=TD.next_hold_expiry,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1
+
+
+def move(session: Session, counts: dict[str, int], reserved: int = 0, sold: int = 0) -> None:
+    """Add ``reserved``×q and ``sold``×q to each definition's counters, in id order."""
+    for td_id in sorted(counts):
+        q = counts[td_id]
+        session.execute(
+            update(TD)
+            .where(TD.id == td_id)
+            .values(reserved_count=TD.reserved_count + reserved * q, sold_count=TD.sold_count + sold * q)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def line_counts(lines: Iterable[ReservationLine]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for ln in lines:
+        out[ln.ticket_definition_id] += ln.quantity
+    return dict(out)
+
+
+def _refresh_next_expiry(session: Session, td_ids: Iterable[str]) -> None:
+    for td_id in sorted(set(td_ids)):
+        nxt = (
+            select(func.min(TicketReservation.expiration_date))
+            .join(ReservationLine, ReservationLine.reservation_id == TicketReservation.id)
+            .where(ReservationLine.ticket_definition_id == td_id, TicketReservation.status == "PENDING")
+            .scalar_subquery()
+        )
+        session.execute(
+            update(TD).where(TD.id == td_id).values(next_hold_expiry=nxt).execution_options(synchronize_session=False)
+        )
+
+
+# --- status changes ------------------------------------------------------------------
+
+
+def transition(session: Session, r: TicketReservation, old: str | tuple[str, ...], new: str, t: dt.datetime) -> bool:
+    """Guarded status change; True only for the one transaction that made it."""
+    olds = (old,) if isinstance(old, str) else old
+    res = session.execute(
+        update(TicketReservation)
+        .where(TicketReservation.id == r.id, TicketReservation.status.in_(olds))
+        .values(status=new, updated_date=t, revision=TicketReservation.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:
+        return False
+    session.refresh(r)
+    return True
+
+
+def lines_of(session: Session, r: TicketReservation) -> list[ReservationLine]:
+    return list(
+        session.scalars(select(ReservationLine).where(ReservationLine.reservation_id == r.id).order_by(ReservationLine.position))
+    )
+
+
+def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: dt.datetime) -> bool:
+    """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
+    if not transition(session, r, "PENDING", "EXPIRED", t):
+        return False
+    lines = lines_of(session, r)
+    counts = line_counts(lines)
+    move(session, counts, reserved=-1)
+    _refresh_next_expiry(session, counts)
+    _emit(session, identity, r, lines, "updated")
+    from ..orders import service as orders  # an order can only exist after checkout
+
+    orders.on_reservation_ended(session, identity, r, "CANCELED", t)
+    return True
+
+
+def overdue_exists(session: Session, t: dt.datetime) -> bool:
+    return (
+        session.scalars(
+            select(TicketReservation.id)
+            .where(TicketReservation.status == "PENDING", TicketReservation.expiration_date <= t)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None = None, limit: int = 500) -> int:
+    """Expire PENDING reservations past their time (of these definitions, or any).
+
+    PostgreSQL: SKIP LOCKED, so concurrent sweepers and buyers never wait on each other.
+    """
+    stmt = select(TicketReservation).where(
+        TicketReservation.status == "PENDING", TicketReservation.expiration_date <= t
+    )
+    if td_ids is not None:
+        stmt = stmt.where(
+            TicketReservation.id.in_(
+                select(ReservationLine.reservation_id).where(ReservationLine.ticket_definition_id.in_(td_ids))
+            )
+        )
+    due = list(session.scalars(stmt.order_by(TicketReservation.id).limit(limit).with_for_update(skip_locked=True)))
+    system = {"identityType": "APP", "appId": "boxoffice"}
+    return sum(expire(session, r, system, t) for r in due)
+
+
+def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: dict[str, str]) -> bool:
+    """PENDING -> CONFIRMED: the held seats become sold seats."""
+    if r.expiration_date is not None and r.expiration_date <= t and r.status == "PENDING":
+        expire(session, r, identity, t)
+        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
+    if not transition(session, r, "PENDING", "CONFIRMED", t):
+        raise FailedPrecondition(f"Reservation is {r.status}, not PENDING", code="RESERVATION_NOT_PENDING")
+    lines = lines_of(session, r)
+    move(session, line_counts(lines), reserved=-1, sold=1)
+    _emit(session, identity, r, lines, "updated")
+    return True
+
+
+# --- wire --------------------------------------------------------------------------------
+
+
+def status_of(r: TicketReservation, t: dt.datetime) -> str:
+    if r.status == "PENDING" and r.expiration_date is not None and r.expiration_date <= t:
+        return "EXPIRED"
+    return r.status
+
+
+def to_wire(r: TicketReservation, lines: list[ReservationLine], t: dt.datetime | None = None) -> dict[str, Any]:
+    t = t or now()
+    status = status_of(r, t)
+    minutes = r.settings.get("reservationDurationInMinutes", DEFAULT_MINUTES)
+    out: dict[str, Any] = {
+        "id": r.id,
+        "revision": str(r.revision),
+        "createdDate": iso(r.created_date),
+        "updatedDate": iso(r.updated_date),
+        "status": status,
+        "tickets": [
+            {
+                "ticketLineItemId": ln.id,
+                "eventId": ln.event_id,
+                "ticketDefinitionId": ln.ticket_definition_id,
+                "quantity": ln.quantity,
+                "ticketInfo": {
+                    k: v
+                    for k, v in {
+                        "pricingOptionId": ln.pricing_option_id,
+                        "pricingOptionName": ln.pricing_option_name,
+                        "guestPrice": money(ln.guest_price_cents, r.currency)["value"]
+                        if ln.guest_price_cents is not None
+                        else None,
+                    }.items()
+                    if v is not None
+                },
+                "eventSettingsSnapshot": {
+                    "reservationDurationInMinutes": minutes,
+                    "ticketLimitPerOrder": r.settings.get("ticketLimitPerOrder", tds.MAX_PER_CHECKOUT),
+                },
+                "removedQuantity": 0,
+                "policy": ln.policy or "",
+                "ticketName": ln.ticket_name,
+                "price": money(ln.price_cents, r.currency),
+                "subTotal": money(ln.price_cents * ln.quantity, r.currency),
+            }
+            for ln in lines
+        ],
+        "additionalReservationSettings": {
+            "disableTicketLimitValidation": bool(r.settings.get("disableTicketLimitValidation")),
+            "enableHiddenTicketReservation": bool(r.settings.get("enableHiddenTicketReservation")),
+        },
+    }
+    if status == "PENDING":
+        out["expirationDate"] = iso(r.expiration_date)
+    if r.member_id:
+        out["memberId"] = r.member_id
+    if r.visitor_id:
+        out["visitorId"] = r.visitor_id
+    if r.extended_fields:
+        out["extendedFields"] = r.extended_fields
+    if r.tags:
+        out["tags"] = r.tags
+    return out
+
+
+def _emit(session: Session, identity: dict[str, str], r: TicketReservation, lines: list[ReservationLine], slug: str) -> None:
+    r.event_seq += 1
+    entity = to_wire(r, lines)
+    body = {
+        "created": {"createdEvent": {"entity": entity}},
+        "updated": {"updatedEvent": {"currentEntity": entity}},
+        "deleted": {"deletedEvent": {"deletedEntity": entity}},
+    }[slug]
+    outbox.record(
+        session,
+        site_id=r.site_id,
+        identity=identity,
+        entity_fqdn=FQDN,
+        slug=slug,
+        entity_id=r.id,
+        sequence=r.event_seq,
+        body=body,
+    )
+
+
+# --- methods -------------------------------------------------------------------------------
+
+
+def _owner_check(principal: Principal, r: TicketReservation) -> None:
+    """Managers see every reservation; a visitor or member only their own."""
+    if principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS):
+        return
+    mine = (principal.identity_type == IdentityType.VISITOR and r.visitor_id == principal.identity_id) or (
+        principal.identity_type == IdentityType.MEMBER and r.member_id == principal.identity_id
+    )
+    if not mine:
+        raise PermissionDenied("This reservation belongs to another buyer")
+
+
+def get(session: Session, principal: Principal, reservation_id: str, lock_row: bool = False) -> TicketReservation:
+    stmt = select(TicketReservation).where(
+        TicketReservation.id == reservation_id, TicketReservation.site_id == principal.site_id
+    )
+    r = session.scalars(stmt.with_for_update() if lock_row else stmt).first()
+    if r is None:
+        raise NotFound(f"Ticket reservation {reservation_id} not found", code="TICKET_RESERVATION_NOT_FOUND")
+    _owner_check(principal, r)
+    return r
+
+
+def create(
+    session: Session, principal: Principal, req: CreateTicketReservationRequest, default_minutes: int
+) -> tuple[TicketReservation, list[ReservationLine]]:
+    tr = req.ticket_reservation
+    settings_in = tr.additional_reservation_settings
+    disable_limit = bool(settings_in and settings_in.disable_ticket_limit_validation)
+    allow_hidden = bool(settings_in and settings_in.enable_hidden_ticket_reservation)
+    if (disable_limit or allow_hidden) and not principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS):
+        raise PermissionDenied("additionalReservationSettings need the \"Manage Orders\" permission")
+    t = now()
+    ids = {ln.ticket_definition_id for ln in tr.tickets}
+    defs = {
+        d.id: d for d in session.scalars(select(TD).where(TD.id.in_(ids), TD.site_id == principal.site_id))
+    }
+    for i, ln in enumerate(tr.tickets):
+        if ln.ticket_definition_id not in defs:
+            raise NotFound(
+                f"Ticket definition {ln.ticket_definition_id} not found",
+                code="TICKET_DEFINITION_NOT_FOUND",
+                data={"field": f"ticketReservation.tickets[{i}].ticketDefinitionId"},
+            )
+    event_ids = {d.event_id for d in defs.values()}
+    evs = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+    for e_id in event_ids:
+        e = evs.get(e_id)
+        if e is None:
+            raise NotFound(f"Event {e_id} not found", code="EVENT_NOT_FOUND")
+        if e.state != "PUBLISHED":
+            raise FailedPrecondition(f"Event {e_id} is not published", code="EVENT_NOT_PUBLISHED")
+    currencies = {d.currency for d in defs.values()}
+    if len(currencies) > 1:
+        raise FailedPrecondition(
+            f"Tickets in one reservation must share a currency, got {', '.join(sorted(currencies))}",
+            code="MIXED_CURRENCIES",
+        )
+    first_event = evs[defs[tr.tickets[0].ticket_definition_id].event_id]
+    ev_tickets = first_event.registration.get("tickets") or {}
+    minutes = int(ev_tickets.get("reservationDurationInMinutes") or default_minutes)
+    expires = t + dt.timedelta(minutes=minutes)
+
+    r = TicketReservation(
+        id=str(uuid.uuid4()),
+        site_id=principal.site_id,
+        revision=1,
+        status="PENDING",
+        expiration_date=expires,
+        created_date=t,
+        updated_date=t,
+        member_id=principal.identity_id if principal.identity_type == IdentityType.MEMBER else None,
+        visitor_id=principal.identity_id if principal.identity_type == IdentityType.VISITOR else None,
+        currency=currencies.pop(),
+        settings={
+            "disableTicketLimitValidation": disable_limit,
+            "enableHiddenTicketReservation": allow_hidden,
+            "reservationDurationInMinutes": minutes,
+            "ticketLimitPerOrder": int(ev_tickets.get("ticketLimitPerOrder") or tds.MAX_PER_CHECKOUT),
+        },
+        extended_fields=tr.extended_fields.model_dump(exclude_none=True) if tr.extended_fields else None,
+        tags=tr.tags,
+        event_seq=0,
+    )
+    lines: list[ReservationLine] = []
+    wanted: dict[str, int] = defaultdict(int)
+    for i, ln in enumerate(tr.tickets):
+        d = defs[ln.ticket_definition_id]
+        where = f"ticketReservation.tickets[{i}]"
+        status = tds.sale_status(d, t)
+        if status != "SALE_STARTED":
+            raise FailedPrecondition(
+                f'"{d.name}" is not on sale ({status})', code="TICKET_NOT_ON_SALE", data={"saleStatus": status}
+            )
+        if d.hidden and not allow_hidden:
+            raise FailedPrecondition(f'"{d.name}" is hidden', code="TICKET_HIDDEN")
+        price, option_id, option_name, guest = _price(d, ln.ticket_info, where)
+        wanted[d.id] += ln.quantity
+        lines.append(
+            ReservationLine(
+                id=str(uuid.uuid4()),
+                reservation_id=r.id,
+                position=i,
+                event_id=d.event_id,
+                ticket_definition_id=d.id,
+                quantity=ln.quantity,
+                price_cents=price,
+                fee_type=d.fee_type,
+                ticket_name=d.name,
+                policy=d.policy_text,
+                pricing_option_id=option_id,
+                pricing_option_name=option_name,
+                guest_price_cents=guest,
+            )
+        )
+    if not disable_limit:
+        for td_id, q in wanted.items():
+            if q > tds.MAX_PER_CHECKOUT:
+                raise FailedPrecondition(
+                    f"At most {tds.MAX_PER_CHECKOUT} tickets of \"{defs[td_id].name}\" per checkout",
+                    code="TICKET_LIMIT_PER_CHECKOUT_EXCEEDED",
+                    data={"ticketDefinitionId": td_id, "limitPerCheckout": tds.MAX_PER_CHECKOUT},
+                )
+        limit = r.settings["ticketLimitPerOrder"]
+        if sum(wanted.values()) > limit:
+            raise FailedPrecondition(
+                f"At most {limit} tickets per order", code="TICKET_LIMIT_PER_ORDER_EXCEEDED", data={"limit": limit}
+            )
+    # Free what has expired first (lazy expiry), then take seats: both in id order.
+    if any(defs[i].next_hold_expiry is not None and defs[i].next_hold_expiry <= t for i in wanted):
+        release_overdue(session, t, sorted(wanted))
+    for td_id in sorted(wanted):
+        if not hold(session, td_id, wanted[td_id], expires):
+            raise SoldOut(
+                f'Not enough "{defs[td_id].name}" tickets left',
+                data={"ticketDefinitionId": td_id, "requested": wanted[td_id]},
+            )
+    session.add(r)
+    session.flush()
+    session.add_all(lines)
+    session.flush()
+    _emit(session, principal.webhook_identity(), r, lines, "created")
+    return r, lines
+
+
+def _price(d: TD, info: Any, where: str) -> tuple[int, str | None, str | None, int | None]:
+    """(price in cents, option id, option name, guest price) for one line."""
+    option_id = info.pricing_option_id if info else None
+    guest = info.guest_price if info else None
+    if d.price_options:
+        if not option_id:
+            raise FailedPrecondition(
+                f'"{d.name}" has price options: choose one with ticketInfo.pricingOptionId',
+                code="UNSUPPORTED_PRICING_OPTION",
+            )
+        opt = next((o for o in d.price_options if o["optionId"] == option_id), None)
+        if opt is None:
+            raise FailedPrecondition(
+                f"Pricing option {option_id} is not an option of \"{d.name}\"", code="UNSUPPORTED_PRICING_OPTION"
+            )
+        return opt["cents"], option_id, opt["name"], None
+    if option_id:
+        raise FailedPrecondition(f'"{d.name}" has no price options', code="UNSUPPORTED_PRICING_OPTION")
+    if d.guest_price_cents is not None:
+        if guest is None:
+            return d.guest_price_cents, None, None, d.guest_price_cents
+        from ..money import parse_money
+        from ..schemas import Money
+
+        cents, _ = parse_money(Money(value=guest, currency=d.currency), f"{where}.ticketInfo.guestPrice")
+        if cents < d.guest_price_cents:
+            raise FailedPrecondition(
+                f"guestPrice is below the minimum {money(d.guest_price_cents, d.currency)['value']}",
+                code="GUEST_PRICE_TOO_LOW",
+            )
+        return cents, None, None, cents
+    if guest is not None:
+        raise InvalidArgument(f"{where}.ticketInfo.guestPrice", f'"{d.name}" has a fixed price')
+    assert d.fixed_price_cents is not None
+    return d.fixed_price_cents, None, None, None
+
+
+def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple[TicketReservation, list[ReservationLine]]:
+    """Step 11: PENDING or CONFIRMED -> CANCELED_MANUALLY; the seats are free at once."""
+    r = get(session, principal, reservation_id, lock_row=True)
+    t = now()
+    identity = principal.webhook_identity()
+    if status_of(r, t) == "EXPIRED" and r.status == "PENDING":
+        expire(session, r, identity, t)
+    was = r.status
+    if was not in ("PENDING", "CONFIRMED") or not transition(session, r, was, "CANCELED_MANUALLY", t):
+        raise FailedPrecondition(f"A {r.status} reservation cannot be canceled", code="RESERVATION_NOT_CANCELABLE")
+    lines = lines_of(session, r)
+    counts = line_counts(lines)
+    if was == "PENDING":
+        move(session, counts, reserved=-1)
+        _refresh_next_expiry(session, counts)
+    else:
+        move(session, counts, sold=-1)
+    _emit(session, identity, r, lines, "updated")
+    from ..orders import service as orders
+
+    orders.on_reservation_ended(session, identity, r, "CANCELED", t)
+    return r, lines
+
+
+def delete(session: Session, principal: Principal, reservation_id: str) -> dict[str, Any]:
+    """Delete a reservation that has no order; a PENDING one gives its seats back first.
+    Returns the reservation as it was deleted."""
+    r = get(session, principal, reservation_id, lock_row=True)
+    from ..orders.models import Order
+
+    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
+        raise FailedPrecondition(
+            "The reservation has an order; cancel it instead", code="RESERVATION_HAS_ORDER"
+        )
+    t = now()
+    lines = lines_of(session, r)
+    if r.status == "PENDING" and transition(session, r, "PENDING", "CANCELED", t):
+        counts = line_counts(lines)
+        move(session, counts, reserved=-1)
+        _refresh_next_expiry(session, counts)
+    _emit(session, principal.webhook_identity(), r, lines, "deleted")
+    snapshot = to_wire(r, lines, t)
+    session.delete(r)
+    session.flush()
+    return snapshot

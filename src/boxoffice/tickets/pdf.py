@@ -1,0 +1,199 @@
+"""Printable tickets: a signed QR code per ticket and a one-page-per-ticket PDF.
+
+The QR carries only a signed reference (site, event, ticket number), never guest
+data, so a scanner can reject forged or edited codes offline with the site secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import io
+import json
+import unicodedata
+from dataclasses import dataclass
+
+import segno
+from fpdf import FPDF
+
+_VERSION = "BO1"
+_MAC_BYTES = 16  # 128-bit tag: unforgeable in practice, and keeps the QR small.
+_MAX_CODE_LEN = 2048  # Anything longer is not ours; don't spend work on it.
+
+
+class InvalidTicketCode(ValueError):
+    """The scanned code is malformed, from another version, or not signed by us."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: bytes, signed_part: str) -> str:
+    # The version prefix is inside the MAC so a code can't be replayed under another format.
+    return _b64(hmac.new(secret, signed_part.encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES])
+
+
+def sign_ticket_code(secret: bytes, site_id: str, event_id: str, ticket_number: str) -> str:
+    """`BO1.<payload>.<tag>`: compact, URL/QR-safe, verifiable without a database hit."""
+    if not secret:
+        raise ValueError("secret must not be empty")  # an empty key signs nothing
+    payload = json.dumps({"s": site_id, "e": event_id, "t": ticket_number}, separators=(",", ":"))
+    signed_part = f"{_VERSION}.{_b64(payload.encode('utf-8'))}"
+    return f"{signed_part}.{_mac(secret, signed_part)}"
+
+
+def verify_ticket_code(secret: bytes, code: str) -> tuple[str, str, str]:
+    """(site_id, event_id, ticket_number) of a genuine code; InvalidTicketCode otherwise.
+
+    The MAC is checked (constant-time, on the exact text) before the payload is parsed,
+    so untrusted input never reaches the JSON decoder and no alternative encoding of
+    the same bytes is accepted.
+    """
+    if not isinstance(code, str) or len(code) > _MAX_CODE_LEN:
+        raise InvalidTicketCode("malformed ticket code")
+    parts = code.split(".")
+    if len(parts) != 3 or parts[0] != _VERSION:
+        raise InvalidTicketCode("unknown ticket code format")
+    signed_part = f"{parts[0]}.{parts[1]}"
+    try:
+        expected = _mac(secret, signed_part).encode("ascii")
+    except UnicodeEncodeError:
+        raise InvalidTicketCode("malformed ticket code") from None
+    if not hmac.compare_digest(expected, parts[2].encode("utf-8", "surrogatepass")):
+        raise InvalidTicketCode("bad ticket code signature")
+    try:
+        data = json.loads(_unb64(parts[1]).decode("utf-8"))
+        fields = (data["s"], data["e"], data["t"])
+    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        raise InvalidTicketCode("malformed ticket code payload") from exc
+    if not all(isinstance(f, str) for f in fields):
+        raise InvalidTicketCode("malformed ticket code payload")
+    return fields
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """Everything printed on one ticket; values arrive already formatted for display."""
+
+    event_title: str
+    event_date: str
+    event_location: str
+    ticket_name: str
+    ticket_number: str
+    guest_name: str
+    price: str
+    order_number: str
+    qr_payload: str
+
+
+# PDF core fonts avoid shipping a TTF but only speak cp1252; everything else is folded.
+_ENCODING = "cp1252"
+_NO_DECOMPOSITION = str.maketrans("ŁłĐđĦħıŦŧ", "LlDdHhiTt")  # NFKD leaves these whole
+
+
+def _safe(text: str) -> str:
+    """Fold text to cp1252 ('Łódź' -> 'Lódz', emoji -> '?') so no input can crash rendering."""
+    out = []
+    for ch in unicodedata.normalize("NFC", str(text)).translate(_NO_DECOMPOSITION):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(" ")  # newlines, NULs, bidi overrides: the layout is one line per slot
+        elif _encodable(ch):
+            out.append(ch)
+        elif cat != "Mn":  # orphan combining marks are dropped, not shown as '?'
+            out.append("".join(c for c in unicodedata.normalize("NFKD", ch) if _encodable(c)) or "?")
+    return "".join(out)
+
+
+def _encodable(ch: str) -> bool:
+    if unicodedata.category(ch) == "Mn":
+        return False
+    try:
+        ch.encode(_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _qr_png(payload: str, scale: int = 8) -> bytes:
+    """QR as PNG in memory; error level M survives some print smudging at modest size."""
+    buf = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+_W, _H, _M = 148.0, 210.0, 12.0  # A5 portrait, mm
+_QR = 62.0
+
+
+def _fit(pdf: FPDF, text: str, width: float, cut: bool = False) -> str:
+    """One line, shortened with an ellipsis: the layout has fixed slots and must not overflow."""
+    text = _safe(text).strip()
+    if not cut and pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
+def _lines(pdf: FPDF, text: str, max_lines: int, height: float) -> None:
+    """Greedy word wrap capped at max_lines, so a long title can't push the QR off the page."""
+    width = _W - 2 * _M - 2 * pdf.c_margin
+    lines: list[str] = []
+    for word in _safe(text).split():
+        if lines and pdf.get_string_width(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines[max_lines - 1] = _fit(pdf, lines[max_lines - 1], width, cut=True)
+    for line in lines[:max_lines] or [""]:
+        pdf.cell(_W - 2 * _M, height, _fit(pdf, line, width), new_x="LMARGIN", new_y="NEXT")
+
+
+def _field(pdf: FPDF, label: str, value: str) -> None:
+    pdf.set_font("Helvetica", "", 8)
+    pdf.set_text_color(110)
+    pdf.cell(32, 7, label.upper())
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_text_color(0)
+    pdf.cell(0, 7, _fit(pdf, value, _W - 2 * _M - 32 - 2 * pdf.c_margin), new_x="LMARGIN", new_y="NEXT")
+
+
+def render_tickets_pdf(tickets: list[TicketPage]) -> bytes:
+    """One A5 page per ticket, in order, ready to email or print at the door."""
+    if not tickets:
+        raise ValueError("no tickets to render")  # a zero-page PDF is rejected by some viewers
+    pdf = FPDF(orientation="P", unit="mm", format=(_W, _H))  # tuple: "A5" warns in fpdf2 2.8
+    pdf.core_fonts_encoding = _ENCODING
+    pdf.set_auto_page_break(False)  # fixed layout: exactly one page per ticket
+    pdf.set_margins(_M, _M, _M)
+    pdf.set_creator("Boxoffice")
+    for t in tickets:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 18)
+        _lines(pdf, t.event_title, 3, 8)
+        pdf.set_font("Helvetica", "", 11)
+        _lines(pdf, t.event_date, 1, 6)
+        _lines(pdf, t.event_location, 2, 6)
+        pdf.ln(2)
+        pdf.line(_M, pdf.get_y(), _W - _M, pdf.get_y())
+        pdf.ln(3)
+        _field(pdf, "Ticket", t.ticket_name)
+        _field(pdf, "Guest", t.guest_name)
+        _field(pdf, "Price", t.price)
+        _field(pdf, "Order", t.order_number)
+        _field(pdf, "Ticket no.", t.ticket_number)
+        qr_y = _H - _M - _QR - 8
+        pdf.image(io.BytesIO(_qr_png(t.qr_payload)), x=(_W - _QR) / 2, y=qr_y, w=_QR, h=_QR)
+        pdf.set_xy(_M, qr_y + _QR + 1)
+        pdf.set_font("Courier", "", 10)
+        pdf.cell(_W - 2 * _M, 5, _fit(pdf, t.ticket_number, _W - 2 * _M - 2 * pdf.c_margin), align="C")
+    return bytes(pdf.output())

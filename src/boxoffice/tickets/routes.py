@@ -1,0 +1,162 @@
+"""Tickets and check-in over HTTP (legacy v1 paths of `@wix/auto_sdk_events_tickets`), the
+QR-code check-in, the ticket PDFs and the `test` payment provider's callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ..auth import Permission, Principal, require
+from ..db import DB
+from ..errors import InvalidArgument
+from ..http import JSON, get_params, list_params, secret
+from ..orders import service as orders
+from ..orders.routes import urls
+from ..orders.schemas import OrderResponse
+from . import service
+from .schemas import (
+    CheckInRequest,
+    ListTicketsResponse,
+    ScanRequest,
+    TicketResponse,
+    TicketsResponse,
+    UpdateTicketRequest,
+)
+
+router = APIRouter(tags=["Tickets"])
+extras = APIRouter(tags=["Boxoffice extensions"])
+
+Manage = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
+FIELDSETS = {"TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"}
+
+
+def _fieldsets(values: Any) -> set[str]:
+    out = set(values or [])
+    if out - FIELDSETS:
+        raise InvalidArgument("fieldset", f"unknown fieldset {', '.join(sorted(out - FIELDSETS))}", "FORMAT")
+    return out
+
+
+@router.get("/v1/tickets", response_model=ListTicketsResponse, summary="List Tickets")
+def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    p = list_params(
+        request,
+        ("eventId", "orderNumber", "ticketNumber", "orderStatus", "fieldset", "state", "memberId", "facet",
+         "contactId", "ticketDefinitionId", "seatId"),
+        max_limit=100,
+        default_limit=100,
+    )
+    fs = _fieldsets(p.get("fieldset"))
+    u = urls(request, principal)
+    with db.session() as session:
+        rows, total, facets = service.list_tickets(session, principal, p)
+        return JSON(
+            {
+                "total": total,
+                "offset": p["offset"],
+                "limit": p["limit"],
+                "tickets": [orders.ticket_wire(tk, o, fs, u) for tk, o in rows],
+                "facets": facets,
+            }
+        )
+
+
+@router.get("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Get Ticket")
+def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    p = list_params(request, ("fieldset",), 100, 100)
+    fs = _fieldsets(p.get("fieldset")) or None
+    with db.session() as session:
+        tk, o = service.get(session, principal, ticketNumber, p.get("eventId"))
+        return JSON({"ticket": orders.ticket_wire(tk, o, fs, urls(request, principal))})
+
+
+@router.patch("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Update Ticket")
+def update_ticket(ticketNumber: str, request: Request, db: DB, body: UpdateTicketRequest, principal: Principal = Manage) -> JSON:
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        tk, o = service.update(session, principal, ticketNumber, body)
+        return {"ticket": orders.ticket_wire(tk, o, None, u)}
+
+    return JSON(db.write(work))
+
+
+@router.post("/v1/tickets/check-in", response_model=TicketsResponse, summary="Check In Tickets")
+def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: Principal = Manage) -> JSON:
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        pairs = service.check_in(session, principal, body.event_id, body.ticket_number)
+        return {"tickets": [orders.ticket_wire(tk, o, None, u) for tk, o in pairs]}
+
+    return JSON(db.write(work))
+
+
+@router.delete("/v1/tickets/check-in", response_model=TicketsResponse, summary="Delete Ticket Check-In")
+def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    p = list_params(request, ("ticketNumber",), 100, 100)
+    if not p.get("eventId") or not p.get("ticketNumber"):
+        raise InvalidArgument("eventId" if not p.get("eventId") else "ticketNumber", "is required", "REQUIRED_FIELD")
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        pairs = service.delete_check_in(session, principal, p["eventId"], p["ticketNumber"])
+        return {"tickets": [orders.ticket_wire(tk, o, None, u) for tk, o in pairs]}
+
+    return JSON(db.write(work))
+
+
+# --- Boxoffice extensions --------------------------------------------------------------------
+
+
+@extras.post("/boxoffice/v1/check-in/scan", response_model=TicketResponse, summary="Check in by QR code")
+def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principal = Manage) -> JSON:
+    """The QR code on a ticket holds a signed payload; a forged or altered one is refused (428)."""
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        tk, o = service.scan(session, principal, secret(request), body.code)
+        return {"ticket": orders.ticket_wire(tk, o, None, u)}
+
+    return JSON(db.write(work))
+
+
+@extras.post(
+    "/boxoffice/v1/test-payments/{orderNumber}/{outcome}",
+    response_model=OrderResponse,
+    summary="Test payment provider: pay or decline an order",
+)
+def test_payment(orderNumber: str, outcome: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    """What a payment provider's callback does for the built-in `test` provider:
+    `outcome` is `pay` (order PAID, seats sold) or `decline` (DECLINED, seats released)."""
+    if outcome not in ("pay", "decline"):
+        raise InvalidArgument("outcome", "must be pay or decline")
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        o = orders.test_payment(session, principal, orderNumber, "paid" if outcome == "pay" else "declined")
+        return {"order": orders.order_wire(o, orders.tickets_of(session, o), None, u)}
+
+    return JSON(db.write(work))
+
+
+def _pdf(body: bytes, name: str) -> Response:
+    return Response(body, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@extras.get("/boxoffice/v1/pdf/{siteId}/orders/{orderNumber}.pdf", summary="An order's tickets as PDF (signed link)")
+def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Response:
+    """Opened by buyers without credentials: the `sig` in the link is the authorisation."""
+    u = service.Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
+    with db.session() as session:
+        body = service.order_pdf(session, u, orderNumber, get_params(request).get("sig", ""))
+    return _pdf(body, f"tickets-{orderNumber}.pdf")
+
+
+@extras.get("/boxoffice/v1/pdf/{siteId}/tickets/{ticketNumber}.pdf", summary="One ticket as PDF (signed link)")
+def ticket_pdf(siteId: str, ticketNumber: str, request: Request, db: DB) -> Response:
+    u = service.Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
+    with db.session() as session:
+        body = service.ticket_pdf(session, u, ticketNumber, get_params(request).get("sig", ""))
+    return _pdf(body, f"ticket-{ticketNumber}.pdf")

@@ -11,6 +11,9 @@
 import { createClient, ApiKeyStrategy } from '@wix/sdk';
 import * as ticketDefinitions from '@wix/auto_sdk_events_ticket-definitions-v-2';
 import * as wixEventsV2 from '@wix/auto_sdk_events_wix-events-v-2';
+import * as ticketReservations from '@wix/auto_sdk_events_ticket-reservations';
+import * as orders from '@wix/auto_sdk_events_orders';
+import * as tickets from '@wix/auto_sdk_events_tickets';
 
 export const WIX_API_ORIGIN = 'https://www.wixapis.com';
 
@@ -66,7 +69,7 @@ export function makeRewritingFetch(baseUrl, { log = requestLog, fromOrigin = WIX
 }
 
 /**
- * createClient({ modules: { ticketDefinitions, wixEventsV2 }, auth: ApiKeyStrategy(...), fetch })
+ * createClient({ modules: { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets }, auth: ApiKeyStrategy(...), fetch })
  * Defaults come from BOXOFFICE_URL / BOXOFFICE_API_KEY / BOXOFFICE_SITE_ID.
  */
 export function buildClient({ baseUrl, apiKey, siteId, apiBaseUrl } = {}) {
@@ -74,7 +77,7 @@ export function buildClient({ baseUrl, apiKey, siteId, apiBaseUrl } = {}) {
   apiKey ??= requireEnv('BOXOFFICE_API_KEY');
   siteId ??= requireEnv('BOXOFFICE_SITE_ID');
   return createClient({
-    modules: { ticketDefinitions, wixEventsV2 },
+    modules: { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets },
     auth: ApiKeyStrategy({ apiKey, siteId }),
     // With a non-Wix host (`host.apiBaseUrl`) the SDK's URL resolver picks the `_` mapping,
     // i.e. the `/_api/...` path family (@wix/sdk-runtime rest-modules.js resolveUrl).
@@ -88,7 +91,7 @@ export function buildVisitorClient() {
   return buildClient({ apiKey: requireEnv('BOXOFFICE_VISITOR_KEY') });
 }
 
-export { ticketDefinitions, wixEventsV2 };
+export { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets };
 
 // ---------------------------------------------------------------------------
 // Shared test helpers

@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('total_cents', sa.Integer(), nullable=False),
     sa.Column('invoice', sa.JSON(), nullable=False),
     sa.Column('tickets_quantity', sa.Integer(), nullable=False),
+    sa.Column('hold_expires', boxoffice.db.UTCDateTime(), nullable=True),
     sa.Column('archived', sa.Boolean(), nullable=False),
     sa.Column('created_date', boxoffice.db.UTCDateTime(), nullable=False),
     sa.Column('updated_date', boxoffice.db.UTCDateTime(), nullable=False),

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Seconds between sweeps that expire overdue reservations (0: no sweeper thread;
     # reads stay right regardless, since expiry is also applied lazily).
     sweep_seconds: float = 5.0
+    # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
+    # it" in two transactions, so that tests can prove they would catch overselling
+    # (as pretix's concurrency tests first prove the race). Never set it in production.
+    unsafe_naive_inventory: bool = False
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
 

@@ -33,6 +33,9 @@ class Order(Base):
     total_cents: Mapped[int] = mapped_column(Integer)
     invoice: Mapped[dict[str, Any]] = mapped_column(JSON)
     tickets_quantity: Mapped[int] = mapped_column(Integer)
+    # A PENDING online order ends with its reservation's hold: past this it reads CANCELED
+    # (lazily, as the reservation reads EXPIRED) until the sweeper writes it.
+    hold_expires: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
     updated_date: Mapped[Any] = mapped_column(UTCDateTime())

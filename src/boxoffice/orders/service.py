@@ -163,6 +163,13 @@ def fully_checked_in(tickets: list[Ticket]) -> bool:
     return bool(live) and all(t.checked_in_date is not None for t in live)
 
 
+def status_of(order: Order, t: dt.datetime | None = None) -> str:
+    """PENDING past its reservation's hold reads CANCELED before the sweeper writes it."""
+    if order.status == "PENDING" and order.hold_expires is not None and order.hold_expires <= (t or now()):
+        return "CANCELED"
+    return order.status
+
+
 def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None = None, urls: Any = None) -> dict[str, Any]:
     """The legacy Order; ``fieldsets`` None means everything (checkout, webhooks)."""
     out: dict[str, Any] = {
@@ -186,7 +193,7 @@ def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None =
                 "fullName": f"{order.first_name} {order.last_name}",
                 "email": order.email,
                 "confirmed": order.status in CONFIRMED,
-                "status": order.status,
+                "status": status_of(order),
                 "method": order.method,
                 "ticketsQuantity": order.tickets_quantity,
                 "totalPrice": legacy_money(order.total_cents, order.currency),
@@ -503,6 +510,7 @@ def checkout(
         fees_added_cents=added,
         total_cents=grand,
         invoice=invoice,
+        hold_expires=r.expiration_date if status == "PENDING" else None,
         tickets_quantity=seats,
         archived=False,
         created_date=t,
@@ -561,7 +569,7 @@ def _pay(session: Session, order: Order, identity: dict[str, str], t: dt.datetim
     r = session.get(TicketReservation, order.reservation_id)
     assert r is not None
     reservations.confirm(session, r, t, identity)  # raises if the hold expired meanwhile
-    order.status, order.updated_date = "PAID", t
+    order.status, order.updated_date, order.hold_expires = "PAID", t, None
     emit(session, identity, order, "OrderConfirmed")
 
 
@@ -591,7 +599,7 @@ def test_payment(session: Session, principal: Principal, order_number: str, outc
 
 
 def _end(session: Session, identity: dict[str, str], order: Order, status: str, t: dt.datetime) -> None:
-    order.status, order.updated_date = status, t
+    order.status, order.updated_date, order.hold_expires = status, t, None
     tickets = tickets_of(session, order)
     for tk in tickets:
         tk.canceled = True

@@ -21,8 +21,12 @@ Buyer = require(*Permission)
 def create_ticket_reservation(
     request: Request, db: DB, body: CreateTicketReservationRequest, principal: Principal = Buyer
 ) -> JSON:
-    minutes = request.app.state.settings.reservation_minutes
-    return JSON(db.write(lambda s: _wire(*service.create(s, principal, body, minutes))))
+    settings = request.app.state.settings
+    naive = settings.unsafe_naive_inventory
+    if naive:
+        with db.session() as s:
+            service.naive_precheck(s, principal, body)
+    return JSON(db.write(lambda s: _wire(*service.create(s, principal, body, settings.reservation_minutes, naive))))
 
 
 def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]

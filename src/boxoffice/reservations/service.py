@@ -53,14 +53,17 @@ class SoldOut(FailedPrecondition):
 # --- inventory ---------------------------------------------------------------------
 
 
-def hold(session: Session, td_id: str, qty: int, expires: dt.datetime) -> bool:
-    """Take ``qty`` seats for a PENDING reservation, or nothing (False: sold out)."""
+def hold(session: Session, td_id: str, qty: int, expires: dt.datetime, naive: bool = False) -> bool:
+    """Take ``qty`` seats for a PENDING reservation, or nothing (False: sold out).
+
+    ``naive`` (test only, see Settings.unsafe_naive_inventory) takes them unconditionally:
+    the caller checked availability in an earlier transaction, which is exactly the race."""
+    cond = [TD.id == td_id]
+    if not naive:
+        cond.append(or_(TD.limited.is_(False), TD.actual_limit - TD.sold_count - TD.reserved_count >= qty))
     res = session.execute(
         update(TD)
-        .where(
-            TD.id == td_id,
-            or_(TD.limited.is_(False), TD.actual_limit - TD.sold_count - TD.reserved_count >= qty),
-        )
+        .where(*cond)
         .values(
             reserved_count=TD.reserved_count + qty,
             next_hold_expiry=case(
@@ -298,8 +301,24 @@ def get(session: Session, principal: Principal, reservation_id: str, lock_row: b
     return r
 
 
+def naive_precheck(session: Session, principal: Principal, req: CreateTicketReservationRequest) -> None:
+    """TEST ONLY: the racy check-then-act that the atomic ``hold`` replaces."""
+    import time
+
+    for ln in req.ticket_reservation.tickets:
+        d = session.get(TD, ln.ticket_definition_id)
+        if d is not None and d.site_id == principal.site_id and d.limited:
+            if d.actual_limit - d.sold_count - d.reserved_count < ln.quantity:
+                raise SoldOut(f'Not enough "{d.name}" tickets left')
+    time.sleep(0.01)  # let other buyers read the same count
+
+
 def create(
-    session: Session, principal: Principal, req: CreateTicketReservationRequest, default_minutes: int
+    session: Session,
+    principal: Principal,
+    req: CreateTicketReservationRequest,
+    default_minutes: int,
+    naive: bool = False,
 ) -> tuple[TicketReservation, list[ReservationLine]]:
     tr = req.ticket_reservation
     settings_in = tr.additional_reservation_settings
@@ -407,7 +426,7 @@ def create(
     if any(defs[i].next_hold_expiry is not None and defs[i].next_hold_expiry <= t for i in wanted):
         release_overdue(session, t, sorted(wanted))
     for td_id in sorted(wanted):
-        if not hold(session, td_id, wanted[td_id], expires):
+        if not hold(session, td_id, wanted[td_id], expires, naive):
             raise SoldOut(
                 f'Not enough "{defs[td_id].name}" tickets left',
                 data={"ticketDefinitionId": td_id, "requested": wanted[td_id]},

@@ -11,10 +11,15 @@ with one of --visitors visitor keys (buyer i uses key i % visitors). 200 is a se
 428 with details.applicationError.code == "SOLD_OUT" is sold out, anything else
 (other status, other code, transport error, timeout) is an error and is printed.
 
-The load comes from --procs client processes, each an asyncio loop with one
-httpx.AsyncClient and concurrency/procs buyers in flight (default 64 over 2). The
-machine's CPU is split and printed (client processes / server processes / the rest,
-i.e. PostgreSQL) so one can see whether the client is the bottleneck.
+The load comes from --procs client processes (default 2), each an asyncio (uvloop)
+loop with concurrency/procs buyers in flight (default 64 in all), each on its own
+keep-alive connection. --client raw (default) speaks HTTP/1.1 directly on asyncio
+streams; --client httpx uses one httpx.AsyncClient per process, which costs several
+ms of CPU per request (measured: ~3.6 ms), too much for 2 shared cores. The
+machine's CPU over the run is split and printed (client processes / server
+processes / the rest: PostgreSQL and anything else running) to show whether the
+client is the bottleneck; the share of the machine that was busy just before the
+run is printed too (other work on the machine skews every figure).
 
 Checks (any failure makes the exit status 1):
 * successes == seats exactly; OVERSOLD = successes beyond the seats;
@@ -33,7 +38,8 @@ is printed as a ratio of that raw rate. (With --db sqlite the raw run uses sqlit
 threads on the same file, with the server's pragmas.)
 
 Usage:  .venv/bin/python bench/flash_sale.py [--db postgresql|sqlite|both]
-        [--buyers 10000] [--seats 1000] [--concurrency 64] [--procs 2] [--visitors 50]
+        [--buyers 10000] [--seats 1000] [--concurrency 64] [--procs 2] [--client raw|httpx]
+        [--visitors 50]
         [--workers 2] [--warmup 200] [--max-seconds 180]
 Target (information only): >= 1,000 successful reservations/s and 0 oversold.
 """
@@ -59,10 +65,10 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from boxoffice import models_registry  # noqa: E402,F401
-from boxoffice.auth import IdentityType, create_api_key  # noqa: E402
-from boxoffice.db import Database  # noqa: E402
-from boxoffice.migrations import upgrade  # noqa: E402
+from boxoffice import models_registry  # noqa: F401
+from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.db import Database
+from boxoffice.migrations import upgrade
 
 PG_ADMIN = os.environ.get("BOXOFFICE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCRATCH_DB = "boxoffice_flash"
@@ -165,7 +171,7 @@ def setup_via_api(base: str, app_key: str, seats: int, warm_seats: int) -> tuple
     def iso(t: dt.datetime) -> str:
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
-    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
     event = {
         "event": {
             "title": "Flash Sale",
@@ -288,73 +294,163 @@ def tree_cpu(root: int) -> float:
 # --- the buyers ----------------------------------------------------------------------------
 
 
-def _buyer_proc(
-    base: str, keys: list[str], td_id: str, buyers: list[int], conc: int, timeout: float, max_seconds: float,
-    barrier: Any, out: Any,
-) -> None:
-    """One client process: `conc` concurrent buyers on one httpx.AsyncClient."""
-    import asyncio
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive connection on asyncio streams: a pre-built request
+    out, status + headers + Content-Length (or chunked) body in. Far cheaper per request
+    than a general client, so the 2 cores go to the server and the database."""
 
-    import httpx
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: Any = None
+        self.writer: Any = None
+
+    async def connect(self) -> None:
+        import asyncio
+
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, raw: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+        if self.writer is None:
+            await self.connect()
+        try:
+            self.writer.write(raw)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            status = int(lines[0].split(b" ", 2)[1])
+            headers = {}
+            for ln in lines[1:]:
+                if ln:
+                    k, _, v = ln.partition(b":")
+                    headers[k.strip().lower()] = v.strip()
+            if b"content-length" in headers:
+                body = await self.reader.readexactly(int(headers[b"content-length"]))
+            elif headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+                parts = []
+                while True:
+                    size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    parts.append(await self.reader.readexactly(size + 2))
+                    if size == 0:
+                        break
+                body = b"".join(p[:-2] for p in parts)
+            else:
+                body = await self.reader.read()
+            if headers.get(b"connection", b"").lower() == b"close":
+                self.close()
+            return status, headers, body
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def _buyer_proc(
+    client: str, base: str, keys: list[str], td_id: str, buyers: list[int], conc: int, timeout: float,
+    max_seconds: float, barrier: Any, out: Any,
+) -> None:
+    """One client process: `conc` concurrent buyers, each on its own keep-alive
+    connection (raw) or sharing one httpx.AsyncClient (httpx)."""
+    import asyncio
+    from urllib.parse import urlsplit
+
     import orjson
 
     body = orjson.dumps({"ticketReservation": {"tickets": [{"ticketDefinitionId": td_id, "quantity": 1}]}})
     hdrs = [{"Authorization": k, "wix-site-id": SITE, "Content-Type": "application/json"} for k in keys]
+    u = urlsplit(base)
+    host, port = u.hostname or "127.0.0.1", u.port or 80
+    raws = [
+        (
+            f"POST {RES_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: {k}\r\nwix-site-id: {SITE}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+        for k in keys
+    ]
+    health = f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
 
     async def run() -> dict:
-        limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as c:
+        import httpx
+
+        if client == "httpx":
+            limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+            hc = httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout)
             # open every connection before the start line (a cheap request each)
-            await asyncio.gather(*(c.get("/healthz") for _ in range(conc)))
-            await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
-            ru0 = resource.getrusage(resource.RUSAGE_SELF)
-            t0 = time.perf_counter()
-            deadline = t0 + max_seconds
-            it = iter(buyers)
-            rows: list[tuple] = []  # (buyer, outcome, start, end, status, reservation id)
-            problems: list[dict] = []
-            not_sent = 0
+            await asyncio.gather(*(hc.get("/healthz") for _ in range(conc)))
 
-            async def worker() -> None:
-                nonlocal not_sent
-                for b in it:
-                    if time.perf_counter() > deadline:
-                        not_sent += 1
-                        continue
-                    h = hdrs[b % len(hdrs)]
-                    s = time.perf_counter()
-                    try:
-                        r = await c.post(RES_PATH, content=body, headers=h)
-                    except httpx.HTTPError as e:
-                        e_ = time.perf_counter()
-                        rows.append((b, "error", s, e_, 0, None))
-                        problems.append({"buyer": b, "key": b % len(hdrs), "error": f"{type(e).__name__}: {e}"})
-                        continue
-                    e_ = time.perf_counter()
-                    outcome, rid = "error", None
-                    try:
-                        doc = orjson.loads(r.content)
-                    except orjson.JSONDecodeError:
-                        doc = None
-                    if r.status_code == 200 and isinstance(doc, dict):
-                        rid = (doc.get("ticketReservation") or {}).get("id")
-                        outcome = "ok" if rid else "error"
-                    elif r.status_code == 428 and isinstance(doc, dict):
-                        code = ((doc.get("details") or {}).get("applicationError") or {}).get("code")
-                        outcome = "soldout" if code == "SOLD_OUT" else "error"
-                    rows.append((b, outcome, s, e_, r.status_code, rid))
-                    if outcome == "error":
-                        problems.append(
-                            {"buyer": b, "key": b % len(hdrs), "status": r.status_code, "body": r.text[:2000],
-                             "request_id": r.headers.get("x-wix-request-id")}
-                        )
+            async def send(_: int, b: int) -> tuple[int, bytes, str | None]:
+                r = await hc.post(RES_PATH, content=body, headers=hdrs[b % len(hdrs)])
+                return r.status_code, r.content, r.headers.get("x-wix-request-id")
+        else:
+            conns = [RawHttp(host, port) for _ in range(conc)]
+            await asyncio.gather(*(c.request(health) for c in conns))
 
-            await asyncio.gather(*(worker() for _ in range(conc)))
-            ru1 = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-            return {"rows": rows, "problems": problems, "not_sent": not_sent, "cpu": cpu, "t0": t0}
+            async def send(w: int, b: int) -> tuple[int, bytes, str | None]:
+                st, h, content = await asyncio.wait_for(conns[w].request(raws[b % len(raws)]), timeout)
+                rid = h.get(b"x-wix-request-id")
+                return st, content, rid.decode() if rid else None
+
+        await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        deadline = t0 + max_seconds
+        it = iter(buyers)
+        rows: list[tuple] = []  # (buyer, outcome, start, end, status, reservation id)
+        problems: list[dict] = []
+        not_sent = 0
+
+        async def worker(w: int) -> None:
+            nonlocal not_sent
+            for b in it:
+                if time.perf_counter() > deadline:
+                    not_sent += 1
+                    continue
+                s = time.perf_counter()
+                try:
+                    status, content, req_id = await send(w, b)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError, httpx.HTTPError, ValueError) as e:
+                    rows.append((b, "error", s, time.perf_counter(), 0, None))
+                    problems.append({"buyer": b, "key": b % len(keys), "error": f"{type(e).__name__}: {e}"})
+                    continue
+                e_ = time.perf_counter()
+                outcome, rid = "error", None
+                try:
+                    doc = orjson.loads(content)
+                except orjson.JSONDecodeError:
+                    doc = None
+                if status == 200 and isinstance(doc, dict):
+                    rid = (doc.get("ticketReservation") or {}).get("id")
+                    outcome = "ok" if rid else "error"
+                elif status == 428 and isinstance(doc, dict):
+                    code = ((doc.get("details") or {}).get("applicationError") or {}).get("code")
+                    outcome = "soldout" if code == "SOLD_OUT" else "error"
+                rows.append((b, outcome, s, e_, status, rid))
+                if outcome == "error":
+                    problems.append(
+                        {"buyer": b, "key": b % len(keys), "status": status,
+                         "body": content[:2000].decode(errors="replace"), "request_id": req_id}
+                    )
+
+        await asyncio.gather(*(worker(w) for w in range(conc)))
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        if client == "httpx":
+            await hc.aclose()
+        else:
+            for c in conns:
+                c.close()
+        return {"rows": rows, "problems": problems, "not_sent": not_sent, "cpu": cpu, "t0": t0}
 
     try:
+        try:
+            import uvloop
+
+            uvloop.install()
+        except ImportError:
+            pass
         out.put(asyncio.run(run()))
     except BaseException as e:  # report, never hang the parent
         out.put({"fatal": f"{type(e).__name__}: {e}"})
@@ -369,7 +465,7 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def run_buyers(
-    base: str, keys: list[str], td_id: str, n: int, concurrency: int, procs: int, max_seconds: float,
+    client: str, base: str, keys: list[str], td_id: str, n: int, concurrency: int, procs: int, max_seconds: float,
     server_pid: int | None,
 ) -> dict:
     ctx = mp.get_context("fork")
@@ -379,7 +475,7 @@ def run_buyers(
     ps = [
         ctx.Process(
             target=_buyer_proc,
-            args=(base, keys, td_id, list(range(i, n, procs)), per[i], 60.0, max_seconds, barrier, out),
+            args=(client, base, keys, td_id, list(range(i, n, procs)), per[i], 60.0, max_seconds, barrier, out),
             daemon=True,
         )
         for i in range(procs)
@@ -637,10 +733,17 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
                 w = warm_up(base, keys, warm_td, args.warmup)
                 print(f"  warm-up on another definition: {w[0]} reserved, {w[1]} sold out, {w[2]} other")
             analyze(url)
+            b0 = machine_busy()
+            time.sleep(1.0)
+            b1 = machine_busy()
+            busy_before = 100.0 * (b1[0] - b0[0]) / max(1e-9, b1[1] - b0[1])
+            print(f"  machine busy before the run: {busy_before:.0f}%"
+                  + ("  (WARNING: other work is running; figures will be low)" if busy_before > 10 else ""))
             print(f"  event {event_id}, definition {td_id}: {args.seats:,} seats, {args.buyers:,} buyers, "
-                  f"{args.concurrency} in flight over {args.procs} client process(es), {args.visitors} visitor keys")
-            r = run_buyers(base, keys, td_id, args.buyers, args.concurrency, args.procs, args.max_seconds, proc.pid)
+                  f"{args.concurrency} in flight over {args.procs} {args.client} client process(es), {args.visitors} visitor keys")
+            r = run_buyers(args.client, base, keys, td_id, args.buyers, args.concurrency, args.procs, args.max_seconds, proc.pid)
             r["sales_details"] = sales_details(base, app_key, td_id)
+            r["machine_busy_before_pct"] = busy_before
         finally:
             stop_server(proc)
         sql = sql_check(url, td_id)
@@ -701,6 +804,8 @@ def main() -> None:
     ap.add_argument("--seats", type=int, default=1_000)
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (and raw DB connections)")
     ap.add_argument("--procs", type=int, default=2, help="client processes the concurrency is split over")
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                    help="raw: minimal asyncio keep-alive HTTP/1.1 (default); httpx: httpx.AsyncClient")
     ap.add_argument("--visitors", type=int, default=50, help="visitor keys the buyers are spread over")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=200, help="warm-up reservations on another definition (0: none)")
@@ -717,7 +822,7 @@ def main() -> None:
         results[kind] = r
     print()
     print(f"flash sale: {args.buyers:,} buyers, {args.seats:,} seats, concurrency {args.concurrency} over "
-          f"{args.procs} client procs, server workers={args.workers}, cores={os.cpu_count()}")
+          f"{args.procs} {args.client} client procs, server workers={args.workers}, cores={os.cpu_count()}")
     cols = ["database", "total s", "ok/s", "tries/s", "ok p50", "ok p99", "so p50", "so p99", "ok", "sold out",
             "errors", "oversold", "details", "sql", "raw ok/s", "ratio", "target"]
     fmt = "{:10s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>5s} {:>8s} {:>6s} {:>8s} {:>7s} {:>4s} {:>8s} {:>6s} {:>6s}"

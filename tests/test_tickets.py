@@ -100,6 +100,9 @@ def test_list_get_and_update_tickets(api, paid_order):
     t = lst["tickets"][0]
     assert t["orderStatus"] == "PAID" and t["price"] == {"amount": "200.00", "value": "200.00", "currency": "USD"}
     assert t["guestDetails"]["firstName"] == "Ann"
+    assert t["checkInUrl"].endswith(f"/boxoffice/v1/check-in/{t['ticketNumber']},{ev['id']}")
+    page = api.get(t["checkInUrl"].replace("http://testserver", "")).json()["ticket"]
+    assert page["ticketNumber"] == t["ticketNumber"]
     api.post(CHECK_IN, {"eventId": ev["id"], "ticketNumber": [numbers[0]]})
     assert api.get(TICKETS, params={"state": "CHECKED_IN"}).json()["total"] == 1
     assert api.get(TICKETS, params={"state": ["NON_CHECKED_IN", "PAID"]}).json()["total"] == 2

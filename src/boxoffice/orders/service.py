@@ -137,6 +137,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
             out["checkIn"] = {"created": iso(tk.checked_in_date)}
         if urls is not None:
             out["ticketPdfUrl"] = urls.ticket_pdf(tk)
+            out["checkInUrl"] = urls.check_in(tk)
     if every or "GUEST_DETAILS" in fieldsets or "GUEST_FORM" in fieldsets:
         gd: dict[str, Any] = {}
         if every or "GUEST_DETAILS" in fieldsets:

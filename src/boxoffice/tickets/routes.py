@@ -122,6 +122,15 @@ def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principa
     return JSON(db.write(work))
 
 
+@extras.get("/boxoffice/v1/check-in/{ticketAndEvent}", response_model=TicketResponse, summary="A ticket's checkInUrl")
+def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    """What a ticket's ``checkInUrl`` shows staff: the ticket and its check-in state."""
+    number, _, event_id = ticketAndEvent.partition(",")
+    with db.session() as session:
+        tk, o = service.get(session, principal, number, event_id or None)
+        return JSON({"ticket": orders.ticket_wire(tk, o, None, urls(request, principal))})
+
+
 @extras.post(
     "/boxoffice/v1/test-payments/{orderNumber}/{outcome}",
     response_model=OrderResponse,

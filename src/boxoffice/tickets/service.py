@@ -62,6 +62,10 @@ class Urls:
         n = order.order_number
         return f"{self.base}/boxoffice/v1/pdf/{self.site_id}/orders/{n}.pdf?sig={self.sig('order', n)}"
 
+    def check_in(self, tk: Ticket) -> str:
+        """Wix's format, ``.../check-in/{ticketNumber},{eventId}`` (staff open it to check in)."""
+        return f"{self.base}/boxoffice/v1/check-in/{tk.ticket_number},{tk.event_id}"
+
     def ticket_pdf(self, tk: Ticket) -> str:
         n = tk.ticket_number
         return f"{self.base}/boxoffice/v1/pdf/{self.site_id}/tickets/{n}.pdf?sig={self.sig('ticket', n)}"

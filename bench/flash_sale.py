@@ -268,9 +268,11 @@ def machine_busy() -> tuple[float, float]:
     return (total - idle) / CLK_TCK, total / CLK_TCK
 
 
-def tree_cpu(root: int) -> float:
-    """user+system CPU seconds of `root` and its descendants (the server's processes)."""
-    stats: dict[int, tuple[int, float]] = {}
+def proc_cpu(root: int | None) -> tuple[float, float]:
+    """user+system CPU seconds of (`root` and its descendants: the server's processes,
+    PostgreSQL's processes). Backends that exit during the run are not counted; the
+    server's pooled connections live through it."""
+    stats: dict[int, tuple[int, float, str]] = {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
             continue
@@ -278,17 +280,35 @@ def tree_cpu(root: int) -> float:
             raw = (p / "stat").read_text()
         except OSError:
             continue
+        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
         rest = raw.rsplit(")", 1)[1].split()
-        stats[int(p.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK)
+        stats[int(p.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK, comm)
+    pg = sum(cpu for _, cpu, comm in stats.values() if comm.startswith("postgres"))
+    if root is None:
+        return 0.0, pg
     keep, total, frontier = {root}, 0.0, [root]
     while frontier:
         parent = frontier.pop()
-        total += stats.get(parent, (0, 0.0))[1]
-        for pid, (ppid, _) in stats.items():
+        total += stats.get(parent, (0, 0.0, ""))[1]
+        for pid, (ppid, _, _) in stats.items():
             if ppid == parent and pid not in keep:
                 keep.add(pid)
                 frontier.append(pid)
-    return total
+    return total, pg
+
+
+PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
+               "blks_hit", "blks_read")
+
+
+def pg_counters(url: str) -> dict[str, int]:
+    """The scratch database's pg_stat_database counters (flushed by backends about
+    once a second, and when they exit)."""
+    if not url.startswith("postgresql"):
+        return {}
+    with psycopg.connect(url, autocommit=True) as c:
+        row = c.execute(f"SELECT {', '.join(PG_COUNTERS)} FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    return dict(zip(PG_COUNTERS, map(int, row), strict=True))
 
 
 # --- the buyers ----------------------------------------------------------------------------
@@ -483,9 +503,9 @@ def run_buyers(
     for p in ps:
         p.start()
     barrier.wait(timeout=120)
-    m0, srv0 = machine_busy(), tree_cpu(server_pid) if server_pid else 0.0
+    m0, (srv0, pg0) = machine_busy(), proc_cpu(server_pid)
     results = [out.get(timeout=max_seconds + 180) for _ in ps]
-    m1, srv1 = machine_busy(), tree_cpu(server_pid) if server_pid else 0.0
+    m1, (srv1, pg1) = machine_busy(), proc_cpu(server_pid)
     for p in ps:
         p.join(timeout=30)
     fatal = [r["fatal"] for r in results if "fatal" in r]
@@ -502,6 +522,7 @@ def run_buyers(
     busy, total = m1[0] - m0[0], m1[1] - m0[1]
     client_cpu = sum(r["cpu"] for r in results)
     server_cpu = srv1 - srv0
+    pg_cpu = pg1 - pg0
     # a success after the first sold-out would mean seats came back (or a reordering)
     first_so = min((row[3] for row in so), default=None)
     ok_after_so = sum(1 for row in ok if first_so is not None and row[2] > first_so)
@@ -526,7 +547,8 @@ def run_buyers(
         "cpu_cores_machine": busy / wall if wall > 0 else 0.0,
         "cpu_cores_client": client_cpu / wall if wall > 0 else 0.0,
         "cpu_cores_server": server_cpu / wall if wall > 0 else 0.0,
-        "cpu_cores_other": max(0.0, busy - client_cpu - server_cpu) / wall if wall > 0 else 0.0,
+        "cpu_cores_postgres": pg_cpu / wall if wall > 0 else 0.0,
+        "cpu_cores_other": max(0.0, busy - client_cpu - server_cpu - pg_cpu) / wall if wall > 0 else 0.0,
         "machine_idle_pct": 100.0 * (1 - busy / total) if total > 0 else 0.0,
         "client_cpu_ms_per_request": 1000 * client_cpu / len(rows) if rows else 0.0,
     }
@@ -739,6 +761,7 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
             busy_before = 100.0 * (b1[0] - b0[0]) / max(1e-9, b1[1] - b0[1])
             print(f"  machine busy before the run: {busy_before:.0f}%"
                   + ("  (WARNING: other work is running; figures will be low)" if busy_before > 10 else ""))
+            pg0 = pg_counters(url)
             print(f"  event {event_id}, definition {td_id}: {args.seats:,} seats, {args.buyers:,} buyers, "
                   f"{args.concurrency} in flight over {args.procs} {args.client} client process(es), {args.visitors} visitor keys")
             r = run_buyers(args.client, base, keys, td_id, args.buyers, args.concurrency, args.procs, args.max_seconds, proc.pid)
@@ -746,6 +769,8 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
             r["machine_busy_before_pct"] = busy_before
         finally:
             stop_server(proc)
+        pg1 = pg_counters(url)  # after the server's backends exited (and flushed their stats)
+        r["pg_per_request"] = {k: (pg1[k] - pg0[k]) / max(1, r["attempts"]) for k in pg1}
         sql = sql_check(url, td_id)
         raw = raw_rate(kind, url, args.seats, args.seats + r["sold_out"], args.concurrency, args.procs,
                        args.max_seconds)
@@ -778,8 +803,11 @@ def report(kind: str, r: dict, seats: int) -> None:
     print(f"        latency ms: reserved p50 {r['ok_p50_ms']:.1f} p99 {r['ok_p99_ms']:.1f}; "
           f"sold out p50 {r['soldout_p50_ms']:.1f} p99 {r['soldout_p99_ms']:.1f}")
     print(f"        CPU (cores of {os.cpu_count()}): client {r['cpu_cores_client']:.2f}, server {r['cpu_cores_server']:.2f}, "
-          f"other/DB {r['cpu_cores_other']:.2f}; machine idle {r['machine_idle_pct']:.0f}%; "
+          f"postgres {r['cpu_cores_postgres']:.2f}, other {r['cpu_cores_other']:.2f}; machine idle {r['machine_idle_pct']:.0f}%; "
           f"client {r['client_cpu_ms_per_request']:.2f} ms CPU/request")
+    if r.get("pg_per_request"):
+        print("        PostgreSQL per HTTP request (pg_stat_database): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in r["pg_per_request"].items()))
     print(f"  salesDetails: {sd}  -> {'OK' if r['sales_details_ok'] else 'WRONG'}")
     print(f"  SQL: lines {sql['lines_quantity']} in {sql['reservations']} reservations; row reserved {sql['reserved_count']} "
           f"+ sold {sql['sold_count']} (limit {sql['actual_limit']}); ids match 200 responses: "

@@ -116,3 +116,10 @@ def test_request_id_and_consistency_headers(api):
     r = api.get(f"{EVENTS}/nope", headers={"X-Wix-Consistent": "true"})
     assert r.status_code == 404 and len(r.headers["x-wix-request-id"]) == 32
     assert r.headers["x-wix-consistent"] == "true"
+
+
+def test_values_the_database_cannot_store_are_400_not_500(api):
+    r = api.get(f"{EVENTS}/a%00b")
+    assert r.status_code in (400, 404), r.text  # PostgreSQL text cannot hold NUL: 400
+    r = api.post(EVENTS, event_body(title="Nul\x00Title"))
+    assert r.status_code in (200, 400), r.text

@@ -347,6 +347,16 @@ def test_update_pricing_and_fee_rules(api):
     assert r.json()["ticketDefinition"]["pricingMethod"]["free"] is True
 
 
+def test_price_is_locked_once_sold(api, database):
+    ev = create_event(api)
+    td = create_td(api, ev["id"])
+    set_counts(database, td["id"], sold=1)
+    r = api.patch(f"{TD}/{td['id']}", {"ticketDefinition": {"revision": "1", "pricingMethod": {"fixedPrice": {"value": "250", "currency": "USD"}}}})
+    app_error(r, 428, "PRICE_LOCKED")
+    same = api.patch(f"{TD}/{td['id']}", {"ticketDefinition": {"revision": "1", "name": "Renamed", "pricingMethod": {"fixedPrice": {"value": "200.00", "currency": "USD"}}}})
+    assert same.status_code == 200, same.text  # re-sending the same price is no change
+
+
 def test_update_unknown_definition_is_404(api):
     r = api.patch(f"{TD}/00000000-0000-0000-0000-000000000000", {"ticketDefinition": {"revision": "1", "name": "x"}})
     app_error(r, 404, "TICKET_DEFINITION_NOT_FOUND")

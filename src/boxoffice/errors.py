@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -205,6 +206,15 @@ def install(app: FastAPI) -> None:
         desc = str(exc.detail)
         body = {"message": desc, "details": {"applicationError": {"code": code, "description": desc, "data": {}}}}
         return JSON(body, status_code=exc.status_code)
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _data(_: Request, exc: sa_exc.DataError) -> JSON:
+        # The database refused a value the schema let through: a NUL character in text
+        # (PostgreSQL), a number out of its range. That is bad input, and the request's
+        # transaction has already been rolled back.
+        log.info("value refused by the database: %s", exc.orig)
+        err = InvalidArgument("request", f"has a value the database cannot store ({str(exc.orig).splitlines()[0]})", "FORMAT")
+        return JSON(err.body(), status_code=400)
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSON:

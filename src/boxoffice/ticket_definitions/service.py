@@ -535,7 +535,12 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     if ch("pricingMethod"):
         event = session.get(Event, td.event_id)
         assert event is not None
+        before = (td.fixed_price_cents, td.guest_price_cents, td.price_options, td.currency)
         _apply_pricing(td, d.pricing_method, event, f"{w}.pricingMethod")
+        if td.sold_count > 0 and (td.fixed_price_cents, td.guest_price_cents, td.price_options, td.currency) != before:
+            raise FailedPrecondition(
+                "Tickets of this definition are sold; its price can no longer change", code="PRICE_LOCKED"
+            )
     if ch("feeType"):
         if d.fee_type is None:
             raise InvalidArgument(f"{w}.feeType", "is required", "REQUIRED_FIELD")

@@ -268,9 +268,9 @@ def machine_busy() -> tuple[float, float]:
     return (total - idle) / CLK_TCK, total / CLK_TCK
 
 
-def proc_cpu(root: int | None) -> tuple[float, float]:
-    """user+system CPU seconds of (`root` and its descendants: the server's processes,
-    PostgreSQL's processes). Backends that exit during the run are not counted; the
+def proc_cpu(root: int | None) -> tuple[dict[int, float], float]:
+    """user+system CPU seconds of ({pid: cpu} of `root` and its descendants, i.e. the
+    server's processes; all of PostgreSQL's processes). Backends that exit during the run are not counted; the
     server's pooled connections live through it."""
     stats: dict[int, tuple[int, float, str]] = {}
     for p in Path("/proc").iterdir():
@@ -285,16 +285,15 @@ def proc_cpu(root: int | None) -> tuple[float, float]:
         stats[int(p.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK, comm)
     pg = sum(cpu for _, cpu, comm in stats.values() if comm.startswith("postgres"))
     if root is None:
-        return 0.0, pg
-    keep, total, frontier = {root}, 0.0, [root]
+        return {}, pg
+    tree, frontier = {root: stats.get(root, (0, 0.0, ""))[1]}, [root]
     while frontier:
         parent = frontier.pop()
-        total += stats.get(parent, (0, 0.0, ""))[1]
-        for pid, (ppid, _, _) in stats.items():
-            if ppid == parent and pid not in keep:
-                keep.add(pid)
+        for pid, (ppid, cpu, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree[pid] = cpu
                 frontier.append(pid)
-    return total, pg
+    return tree, pg
 
 
 PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
@@ -521,8 +520,9 @@ def run_buyers(
     wall = end - t0
     busy, total = m1[0] - m0[0], m1[1] - m0[1]
     client_cpu = sum(r["cpu"] for r in results)
-    server_cpu = srv1 - srv0
-    pg_cpu = pg1 - pg0
+    per_proc = sorted((cpu - srv0.get(pid, 0.0) for pid, cpu in srv1.items()), reverse=True)
+    server_cpu = sum(per_proc)
+    pg_cpu = max(0.0, pg1 - pg0)  # a backend that exited takes its counter with it
     # a success after the first sold-out would mean seats came back (or a reordering)
     first_so = min((row[3] for row in so), default=None)
     ok_after_so = sum(1 for row in ok if first_so is not None and row[2] > first_so)
@@ -547,6 +547,7 @@ def run_buyers(
         "cpu_cores_machine": busy / wall if wall > 0 else 0.0,
         "cpu_cores_client": client_cpu / wall if wall > 0 else 0.0,
         "cpu_cores_server": server_cpu / wall if wall > 0 else 0.0,
+        "cpu_cores_server_processes": [round(c / wall, 3) for c in per_proc if c > 0.01] if wall > 0 else [],
         "cpu_cores_postgres": pg_cpu / wall if wall > 0 else 0.0,
         "cpu_cores_other": max(0.0, busy - client_cpu - server_cpu - pg_cpu) / wall if wall > 0 else 0.0,
         "machine_idle_pct": 100.0 * (1 - busy / total) if total > 0 else 0.0,

@@ -83,7 +83,8 @@ def wipe(db: Database) -> None:
 @pytest.fixture
 def app(database: Database) -> Any:
     wipe(database)
-    return create_app(Settings(database_url=str(database.engine.url)), db=database)
+    # no background sweeper in API tests: they drive expiry themselves
+    return create_app(Settings(database_url=str(database.engine.url), sweep_seconds=0), db=database)
 
 
 class Api:

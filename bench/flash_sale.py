@@ -11,15 +11,21 @@ with one of --visitors visitor keys (buyer i uses key i % visitors). 200 is a se
 428 with details.applicationError.code == "SOLD_OUT" is sold out, anything else
 (other status, other code, transport error, timeout) is an error and is printed.
 
+Before the sale, --warmup reservations go to a second definition of the same event,
+so code paths, connection pools and every worker's key cache are warm; then ANALYZE.
+
 The load comes from --procs client processes (default 2), each an asyncio (uvloop)
 loop with concurrency/procs buyers in flight (default 64 in all), each on its own
 keep-alive connection. --client raw (default) speaks HTTP/1.1 directly on asyncio
-streams; --client httpx uses one httpx.AsyncClient per process, which costs several
-ms of CPU per request (measured: ~3.6 ms), too much for 2 shared cores. The
-machine's CPU over the run is split and printed (client processes / server
-processes / the rest: PostgreSQL and anything else running) to show whether the
-client is the bottleneck; the share of the machine that was busy just before the
-run is printed too (other work on the machine skews every figure).
+streams (~0.1 ms of client CPU per request); --client httpx uses one
+httpx.AsyncClient per process, which measured ~3.6 ms of CPU per request here: too
+much for 2 cores shared with the server and the database (the client became the
+bottleneck). To show who is, the run prints the machine's CPU split over the run
+(client processes / each server process / PostgreSQL's processes / anything else),
+how busy the machine was just before (other work skews every figure), and on
+PostgreSQL the per-request pg_stat_database counters and the mean number of the
+server's backends in each state (running, waiting on the definition's row lock,
+idle in a transaction while the server thinks), while selling and once sold out.
 
 Checks (any failure makes the exit status 1):
 * successes == seats exactly; OVERSOLD = successes beyond the seats;
@@ -39,8 +45,9 @@ threads on the same file, with the server's pragmas.)
 
 Usage:  .venv/bin/python bench/flash_sale.py [--db postgresql|sqlite|both]
         [--buyers 10000] [--seats 1000] [--concurrency 64] [--procs 2] [--client raw|httpx]
-        [--visitors 50]
-        [--workers 2] [--warmup 200] [--max-seconds 180]
+        [--visitors 50] [--workers 2] [--warmup 200] [--max-seconds 180]
+Every phase is bounded: --max-seconds per timed phase (buyers not sent by then are
+counted as "not sent"), 60 s per request.
 Target (information only): >= 1,000 successful reservations/s and 0 oversold.
 """
 
@@ -128,7 +135,17 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "BOXOFFICE_DATABASE_URL": url}
     bin_ = Path(sys.executable).parent / "boxoffice"
     proc = subprocess.Popen(
-        [str(bin_), "serve", "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        [
+            str(bin_),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -158,7 +175,9 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 def _check(r: Any, what: str) -> dict:
     if r.status_code != 200:
-        raise SystemExit(f"set-up failed: {what}: {r.request.method} {r.request.url} -> {r.status_code} {r.text[:1000]}")
+        raise SystemExit(
+            f"set-up failed: {what}: {r.request.method} {r.request.url} -> {r.status_code} {r.text[:1000]}"
+        )
     return r.json()
 
 
@@ -296,8 +315,16 @@ def proc_cpu(root: int | None) -> tuple[dict[int, float], float]:
     return tree, pg
 
 
-PG_COUNTERS = ("xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
-               "blks_hit", "blks_read")
+PG_COUNTERS = (
+    "xact_commit",
+    "xact_rollback",
+    "tup_returned",
+    "tup_fetched",
+    "tup_inserted",
+    "tup_updated",
+    "blks_hit",
+    "blks_read",
+)
 
 
 def pg_counters(url: str) -> dict[str, int]:
@@ -306,8 +333,54 @@ def pg_counters(url: str) -> dict[str, int]:
     if not url.startswith("postgresql"):
         return {}
     with psycopg.connect(url, autocommit=True) as c:
-        row = c.execute(f"SELECT {', '.join(PG_COUNTERS)} FROM pg_stat_database WHERE datname = current_database()").fetchone()
+        row = c.execute(
+            f"SELECT {', '.join(PG_COUNTERS)} FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
     return dict(zip(PG_COUNTERS, map(int, row), strict=True))
+
+
+class PgSampler:
+    """Samples the scratch database's backends (pg_stat_activity) every 50 ms while the
+    buyers run: how many are running, waiting on the definition's row lock
+    (Lock:transactionid / Lock:tuple), on WAL flushes, or idle in a transaction."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url, self.samples = url, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True) if url.startswith("postgresql") else None
+        if self._thread:
+            self._thread.start()
+
+    def _run(self) -> None:
+        from collections import Counter
+
+        with psycopg.connect(self.url, autocommit=True) as c:
+            while not self._stop.wait(0.05):
+                rows = c.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                ).fetchall()
+                self.samples.append(
+                    (
+                        time.perf_counter(),
+                        Counter(f"{st}" + (f" {wt}:{we}" if wt and st != "idle" else "") for st, wt, we in rows),
+                    )
+                )
+
+    def stop(self) -> None:
+        if self._thread:
+            self._stop.set()
+            self._thread.join(timeout=10)
+
+    def averages(self, t_from: float, t_to: float) -> dict[str, float]:
+        picked = [c for t, c in self.samples if t_from <= t <= t_to]
+        if not picked:
+            return {}
+        keys = {k for c in picked for k in c}
+        avg = {k: sum(c[k] for c in picked) / len(picked) for k in keys}
+        return dict(sorted(((k, round(v, 1)) for k, v in avg.items() if v >= 0.05), key=lambda kv: -kv[1]))
 
 
 # --- the buyers ----------------------------------------------------------------------------
@@ -367,8 +440,16 @@ class RawHttp:
 
 
 def _buyer_proc(
-    client: str, base: str, keys: list[str], td_id: str, buyers: list[int], conc: int, timeout: float,
-    max_seconds: float, barrier: Any, out: Any,
+    client: str,
+    base: str,
+    keys: list[str],
+    td_id: str,
+    buyers: list[int],
+    conc: int,
+    timeout: float,
+    max_seconds: float,
+    barrier: Any,
+    out: Any,
 ) -> None:
     """One client process: `conc` concurrent buyers, each on its own keep-alive
     connection (raw) or sharing one httpx.AsyncClient (httpx)."""
@@ -449,8 +530,13 @@ def _buyer_proc(
                 rows.append((b, outcome, s, e_, status, rid))
                 if outcome == "error":
                     problems.append(
-                        {"buyer": b, "key": b % len(keys), "status": status,
-                         "body": content[:2000].decode(errors="replace"), "request_id": req_id}
+                        {
+                            "buyer": b,
+                            "key": b % len(keys),
+                            "status": status,
+                            "body": content[:2000].decode(errors="replace"),
+                            "request_id": req_id,
+                        }
                     )
 
         await asyncio.gather(*(worker(w) for w in range(conc)))
@@ -484,8 +570,16 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def run_buyers(
-    client: str, base: str, keys: list[str], td_id: str, n: int, concurrency: int, procs: int, max_seconds: float,
+    client: str,
+    base: str,
+    keys: list[str],
+    td_id: str,
+    n: int,
+    concurrency: int,
+    procs: int,
+    max_seconds: float,
     server_pid: int | None,
+    url: str,
 ) -> dict:
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(procs + 1)
@@ -501,9 +595,13 @@ def run_buyers(
     ]
     for p in ps:
         p.start()
+    sampler = PgSampler(url)
     barrier.wait(timeout=120)
     m0, (srv0, pg0) = machine_busy(), proc_cpu(server_pid)
-    results = [out.get(timeout=max_seconds + 180) for _ in ps]
+    try:
+        results = [out.get(timeout=max_seconds + 180) for _ in ps]
+    finally:
+        sampler.stop()
     m1, (srv1, pg1) = machine_busy(), proc_cpu(server_pid)
     for p in ps:
         p.join(timeout=30)
@@ -543,11 +641,16 @@ def run_buyers(
         "soldout_p50_ms": pct([row[3] - row[2] for row in so], 0.50),
         "soldout_p99_ms": pct([row[3] - row[2] for row in so], 0.99),
         "ok_started_after_first_soldout": ok_after_so,
+        # mean number of the server's PostgreSQL backends in each state, while selling / once sold out
+        "pg_backends_selling": sampler.averages(t0, last_ok),
+        "pg_backends_sold_out": sampler.averages(last_ok, end),
         # CPU over the run, in cores (the machine has os.cpu_count())
         "cpu_cores_machine": busy / wall if wall > 0 else 0.0,
         "cpu_cores_client": client_cpu / wall if wall > 0 else 0.0,
         "cpu_cores_server": server_cpu / wall if wall > 0 else 0.0,
-        "cpu_cores_server_processes": [round(c / wall, 3) for c in per_proc if c > 0.01] if wall > 0 else [],
+        "cpu_cores_server_processes": [round(c / wall, 3) for c in per_proc if c / max(wall, 1e-9) >= 0.005]
+        if wall > 0
+        else [],
         "cpu_cores_postgres": pg_cpu / wall if wall > 0 else 0.0,
         "cpu_cores_other": max(0.0, busy - client_cpu - server_cpu - pg_cpu) / wall if wall > 0 else 0.0,
         "machine_idle_pct": 100.0 * (1 - busy / total) if total > 0 else 0.0,
@@ -571,7 +674,9 @@ def warm_up(base: str, keys: list[str], td_id: str, n: int) -> tuple[int, int, i
 
             async def w() -> None:
                 for i in it:
-                    r = await c.post(RES_PATH, json=body, headers={"Authorization": keys[i % len(keys)], "wix-site-id": SITE})
+                    r = await c.post(
+                        RES_PATH, json=body, headers={"Authorization": keys[i % len(keys)], "wix-site-id": SITE}
+                    )
                     counts[0 if r.status_code == 200 else 1 if r.status_code == 428 else 2] += 1
 
             await asyncio.gather(*(w() for _ in range(16)))
@@ -682,7 +787,9 @@ def raw_rate(kind: str, url: str, seats: int, attempts: int, concurrency: int, p
     if kind == "postgresql":
         with psycopg.connect(url, autocommit=True) as c:
             c.execute("DROP TABLE IF EXISTS flash_raw")
-            c.execute("CREATE TABLE flash_raw (id int PRIMARY KEY, limit_ int NOT NULL, sold int NOT NULL, reserved int NOT NULL)")
+            c.execute(
+                "CREATE TABLE flash_raw (id int PRIMARY KEY, limit_ int NOT NULL, sold int NOT NULL, reserved int NOT NULL)"
+            )
             c.execute("INSERT INTO flash_raw VALUES (1, %s, 0, 0)", (seats,))
             c.execute("ANALYZE flash_raw")
         target, arg = _raw_pg_proc, url
@@ -692,7 +799,9 @@ def raw_rate(kind: str, url: str, seats: int, attempts: int, concurrency: int, p
         arg = url.removeprefix("sqlite:///")
         c = sqlite3.connect(arg, isolation_level=None)
         c.execute("DROP TABLE IF EXISTS flash_raw")
-        c.execute("CREATE TABLE flash_raw (id int PRIMARY KEY, limit_ int NOT NULL, sold int NOT NULL, reserved int NOT NULL)")
+        c.execute(
+            "CREATE TABLE flash_raw (id int PRIMARY KEY, limit_ int NOT NULL, sold int NOT NULL, reserved int NOT NULL)"
+        )
         c.execute("INSERT INTO flash_raw VALUES (1, ?, 0, 0)", (seats,))
         c.close()
         target = _raw_sqlite_proc
@@ -760,12 +869,27 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
             time.sleep(1.0)
             b1 = machine_busy()
             busy_before = 100.0 * (b1[0] - b0[0]) / max(1e-9, b1[1] - b0[1])
-            print(f"  machine busy before the run: {busy_before:.0f}%"
-                  + ("  (WARNING: other work is running; figures will be low)" if busy_before > 10 else ""))
+            print(
+                f"  machine busy before the run: {busy_before:.0f}%"
+                + ("  (WARNING: other work is running; figures will be low)" if busy_before > 10 else "")
+            )
             pg0 = pg_counters(url)
-            print(f"  event {event_id}, definition {td_id}: {args.seats:,} seats, {args.buyers:,} buyers, "
-                  f"{args.concurrency} in flight over {args.procs} {args.client} client process(es), {args.visitors} visitor keys")
-            r = run_buyers(args.client, base, keys, td_id, args.buyers, args.concurrency, args.procs, args.max_seconds, proc.pid)
+            print(
+                f"  event {event_id}, definition {td_id}: {args.seats:,} seats, {args.buyers:,} buyers, "
+                f"{args.concurrency} in flight over {args.procs} {args.client} client process(es), {args.visitors} visitor keys"
+            )
+            r = run_buyers(
+                args.client,
+                base,
+                keys,
+                td_id,
+                args.buyers,
+                args.concurrency,
+                args.procs,
+                args.max_seconds,
+                proc.pid,
+                url,
+            )
             r["sales_details"] = sales_details(base, app_key, td_id)
             r["machine_busy_before_pct"] = busy_before
         finally:
@@ -773,8 +897,9 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
         pg1 = pg_counters(url)  # after the server's backends exited (and flushed their stats)
         r["pg_per_request"] = {k: (pg1[k] - pg0[k]) / max(1, r["attempts"]) for k in pg1}
         sql = sql_check(url, td_id)
-        raw = raw_rate(kind, url, args.seats, args.seats + r["sold_out"], args.concurrency, args.procs,
-                       args.max_seconds)
+        raw = raw_rate(
+            kind, url, args.seats, args.seats + r["sold_out"], args.concurrency, args.procs, args.max_seconds
+        )
     ids = r.pop("ids")
     sql_ids = sql.pop("ids")
     sd = r["sales_details"]
@@ -784,9 +909,7 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
         sd.get("reservedCount", -1) + sd.get("soldCount", -1) == seats and sd.get("unsoldCount") == 0
     )
     r["sql"] = sql
-    r["sql_ok"] = (
-        sql["lines_quantity"] == seats == sql["reserved_count"] + sql["sold_count"] and sql_ids == ids
-    )
+    r["sql_ok"] = sql["lines_quantity"] == seats == sql["reserved_count"] + sql["sold_count"] and sql_ids == ids
     r["sql_ids_match_responses"] = sql_ids == ids
     r["raw"] = raw
     r["ratio_success_rps"] = r["success_rps"] / raw["success_rps"] if raw["success_rps"] else float("nan")
@@ -798,32 +921,50 @@ def run_one(kind: str, args: argparse.Namespace) -> dict:
 
 def report(kind: str, r: dict, seats: int) -> None:
     raw, sd, sql = r["raw"], r["sales_details"], r["sql"]
-    print(f"  HTTP: {r['attempts']:,} attempts in {r['total_s']:.2f}s ({r['attempt_rps']:,.0f}/s); "
-          f"{r['successes']:,} reserved in {r['to_last_success_s']:.2f}s ({r['success_rps']:,.0f}/s); "
-          f"{r['sold_out']:,} sold out; {r['errors']} errors; {r['not_sent']} not sent (deadline)")
-    print(f"        latency ms: reserved p50 {r['ok_p50_ms']:.1f} p99 {r['ok_p99_ms']:.1f}; "
-          f"sold out p50 {r['soldout_p50_ms']:.1f} p99 {r['soldout_p99_ms']:.1f}")
-    print(f"        CPU (cores of {os.cpu_count()}): client {r['cpu_cores_client']:.2f}, server {r['cpu_cores_server']:.2f}, "
-          f"postgres {r['cpu_cores_postgres']:.2f}, other {r['cpu_cores_other']:.2f}; machine idle {r['machine_idle_pct']:.0f}%; "
-          f"client {r['client_cpu_ms_per_request']:.2f} ms CPU/request")
+    print(
+        f"  HTTP: {r['attempts']:,} attempts in {r['total_s']:.2f}s ({r['attempt_rps']:,.0f}/s); "
+        f"{r['successes']:,} reserved in {r['to_last_success_s']:.2f}s ({r['success_rps']:,.0f}/s); "
+        f"{r['sold_out']:,} sold out; {r['errors']} errors; {r['not_sent']} not sent (deadline)"
+    )
+    print(
+        f"        latency ms: reserved p50 {r['ok_p50_ms']:.1f} p99 {r['ok_p99_ms']:.1f}; "
+        f"sold out p50 {r['soldout_p50_ms']:.1f} p99 {r['soldout_p99_ms']:.1f}"
+    )
+    print(
+        f"        CPU (cores of {os.cpu_count()}): client {r['cpu_cores_client']:.2f}, server {r['cpu_cores_server']:.2f} "
+        f"(by process: {' + '.join(f'{c:.2f}' for c in r['cpu_cores_server_processes'])}), "
+        f"postgres {r['cpu_cores_postgres']:.2f}, other {r['cpu_cores_other']:.2f}; machine idle {r['machine_idle_pct']:.0f}%; "
+        f"client {r['client_cpu_ms_per_request']:.2f} ms CPU/request"
+    )
     if r.get("pg_per_request"):
-        print("        PostgreSQL per HTTP request (pg_stat_database): "
-              + ", ".join(f"{k} {v:.2f}" for k, v in r["pg_per_request"].items()))
+        print(
+            "        PostgreSQL per HTTP request (pg_stat_database): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in r["pg_per_request"].items())
+        )
+    if r.get("pg_backends_selling"):
+        print(f"        PostgreSQL backends (mean count) while selling: {r['pg_backends_selling']}")
+        print(f"        ... once sold out: {r['pg_backends_sold_out']}")
     print(f"  salesDetails: {sd}  -> {'OK' if r['sales_details_ok'] else 'WRONG'}")
-    print(f"  SQL: lines {sql['lines_quantity']} in {sql['reservations']} reservations; row reserved {sql['reserved_count']} "
-          f"+ sold {sql['sold_count']} (limit {sql['actual_limit']}); ids match 200 responses: "
-          f"{r['sql_ids_match_responses']}  -> {'OK' if r['sql_ok'] else 'WRONG'}")
+    print(
+        f"  SQL: lines {sql['lines_quantity']} in {sql['reservations']} reservations; row reserved {sql['reserved_count']} "
+        f"+ sold {sql['sold_count']} (limit {sql['actual_limit']}); ids match 200 responses: "
+        f"{r['sql_ids_match_responses']}  -> {'OK' if r['sql_ok'] else 'WRONG'}"
+    )
     if r["ok_started_after_first_soldout"]:
         print(f"  note: {r['ok_started_after_first_soldout']} successes were sent after the first sold-out answer")
-    print(f"  raw {kind} UPDATE: {raw['attempts']:,} attempts in {raw['total_s']:.2f}s ({raw['attempt_rps']:,.0f}/s); "
-          f"{raw['successes']:,} succeeded in {raw['to_last_success_s']:.2f}s ({raw['success_rps']:,.0f}/s); "
-          f"p50 {raw['p50_ms']:.2f} ms p99 {raw['p99_ms']:.2f} ms; final reserved {raw['reserved']}")
+    print(
+        f"  raw {kind} UPDATE: {raw['attempts']:,} attempts in {raw['total_s']:.2f}s ({raw['attempt_rps']:,.0f}/s); "
+        f"{raw['successes']:,} succeeded in {raw['to_last_success_s']:.2f}s ({raw['success_rps']:,.0f}/s); "
+        f"p50 {raw['p50_ms']:.2f} ms p99 {raw['p99_ms']:.2f} ms; final reserved {raw['reserved']}"
+    )
     print(f"  ours / raw: reservations/s {r['ratio_success_rps']:.2f}x, attempts/s {r['ratio_attempt_rps']:.2f}x")
     if r["problems"]:
         print(f"  UNEXPECTED RESPONSES ({len(r['problems'])}), first 5:")
         for p in r["problems"][:5]:
-            print(f"    POST {RES_PATH} (visitor key #{p['key']}, buyer {p['buyer']}) -> "
-                  + json.dumps({k: v for k, v in p.items() if k not in ("buyer", "key")}))
+            print(
+                f"    POST {RES_PATH} (visitor key #{p['key']}, buyer {p['buyer']}) -> "
+                + json.dumps({k: v for k, v in p.items() if k not in ("buyer", "key")})
+            )
 
 
 def main() -> None:
@@ -833,8 +974,12 @@ def main() -> None:
     ap.add_argument("--seats", type=int, default=1_000)
     ap.add_argument("--concurrency", type=int, default=64, help="requests in flight (and raw DB connections)")
     ap.add_argument("--procs", type=int, default=2, help="client processes the concurrency is split over")
-    ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
-                    help="raw: minimal asyncio keep-alive HTTP/1.1 (default); httpx: httpx.AsyncClient")
+    ap.add_argument(
+        "--client",
+        choices=["raw", "httpx"],
+        default="raw",
+        help="raw: minimal asyncio keep-alive HTTP/1.1 (default); httpx: httpx.AsyncClient",
+    )
     ap.add_argument("--visitors", type=int, default=50, help="visitor keys the buyers are spread over")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=200, help="warm-up reservations on another definition (0: none)")
@@ -850,28 +995,65 @@ def main() -> None:
         report(kind, r, args.seats)
         results[kind] = r
     print()
-    print(f"flash sale: {args.buyers:,} buyers, {args.seats:,} seats, concurrency {args.concurrency} over "
-          f"{args.procs} {args.client} client procs, server workers={args.workers}, cores={os.cpu_count()}")
-    cols = ["database", "total s", "ok/s", "tries/s", "ok p50", "ok p99", "so p50", "so p99", "ok", "sold out",
-            "errors", "oversold", "details", "sql", "raw ok/s", "ratio", "target"]
+    print(
+        f"flash sale: {args.buyers:,} buyers, {args.seats:,} seats, concurrency {args.concurrency} over "
+        f"{args.procs} {args.client} client procs, server workers={args.workers}, cores={os.cpu_count()}"
+    )
+    cols = [
+        "database",
+        "total s",
+        "ok/s",
+        "tries/s",
+        "ok p50",
+        "ok p99",
+        "so p50",
+        "so p99",
+        "ok",
+        "sold out",
+        "errors",
+        "oversold",
+        "details",
+        "sql",
+        "raw ok/s",
+        "ratio",
+        "target",
+    ]
     fmt = "{:10s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>7s} {:>5s} {:>8s} {:>6s} {:>8s} {:>7s} {:>4s} {:>8s} {:>6s} {:>6s}"
     print(fmt.format(*cols))
     for kind, r in results.items():
-        print(fmt.format(
-            kind, f"{r['total_s']:.2f}", f"{r['success_rps']:.0f}", f"{r['attempt_rps']:.0f}",
-            f"{r['ok_p50_ms']:.1f}", f"{r['ok_p99_ms']:.1f}", f"{r['soldout_p50_ms']:.1f}", f"{r['soldout_p99_ms']:.1f}",
-            str(r["successes"]), str(r["sold_out"]), str(r["errors"]), str(r["oversold"]),
-            "ok" if r["sales_details_ok"] else "WRONG", "ok" if r["sql_ok"] else "BAD",
-            f"{r['raw']['success_rps']:.0f}", f"{r['ratio_success_rps']:.2f}", "met" if r["target_met"] else "NOT met",
-        ))
-    print("(latencies in ms; ok = 200 reserved, so = 428 SOLD_OUT; ratio = our reserved/s over the raw UPDATE's; "
-          f"target: >= {TARGET_RPS:,.0f} reserved/s and 0 oversold)")
+        print(
+            fmt.format(
+                kind,
+                f"{r['total_s']:.2f}",
+                f"{r['success_rps']:.0f}",
+                f"{r['attempt_rps']:.0f}",
+                f"{r['ok_p50_ms']:.1f}",
+                f"{r['ok_p99_ms']:.1f}",
+                f"{r['soldout_p50_ms']:.1f}",
+                f"{r['soldout_p99_ms']:.1f}",
+                str(r["successes"]),
+                str(r["sold_out"]),
+                str(r["errors"]),
+                str(r["oversold"]),
+                "ok" if r["sales_details_ok"] else "WRONG",
+                "ok" if r["sql_ok"] else "BAD",
+                f"{r['raw']['success_rps']:.0f}",
+                f"{r['ratio_success_rps']:.2f}",
+                "met" if r["target_met"] else "NOT met",
+            )
+        )
+    print(
+        "(latencies in ms; ok = 200 reserved, so = 428 SOLD_OUT; ratio = our reserved/s over the raw UPDATE's; "
+        f"target: >= {TARGET_RPS:,.0f} reserved/s and 0 oversold)"
+    )
     summary = {
         kind: {k: v for k, v in r.items() if k not in ("problems",)} | {"problems": r["problems"][:20]}
         for kind, r in results.items()
     }
     print(json.dumps(summary, default=str))
-    bad = [k for k, r in results.items() if r["oversold"] or not r["sales_details_ok"] or not r["sql_ok"] or not r["exact"]]
+    bad = [
+        k for k, r in results.items() if r["oversold"] or not r["sales_details_ok"] or not r["sql_ok"] or not r["exact"]
+    ]
     sys.exit(1 if bad else 0)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import DateTime, Engine, String, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -82,10 +83,16 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = normalize_url(url or get_settings().database_url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -103,13 +110,12 @@ def make_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    import orjson
     import psycopg.types.json
 
     psycopg.types.json.set_json_loads(orjson.loads)  # JSON columns parse in C
     settings = get_settings()
     pool = max(settings.db_pool_size, settings.threads + 2)
-    return create_engine(url, pool_size=pool, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_size=pool, max_overflow=10, pool_recycle=1800, json_serializer=_json)
 
 
 class Database:

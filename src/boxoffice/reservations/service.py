@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import Any
 
@@ -301,25 +302,26 @@ def get(session: Session, principal: Principal, reservation_id: str, lock_row: b
     return r
 
 
-def naive_precheck(session: Session, principal: Principal, req: CreateTicketReservationRequest) -> None:
-    """TEST ONLY: the racy check-then-act that the atomic ``hold`` replaces."""
-    import time
+@dataclass
+class Plan:
+    """A reservation checked against every rule, ready to take its seats."""
 
-    for ln in req.ticket_reservation.tickets:
-        d = session.get(TD, ln.ticket_definition_id)
-        if d is not None and d.site_id == principal.site_id and d.limited:
-            if d.actual_limit - d.sold_count - d.reserved_count < ln.quantity:
-                raise SoldOut(f'Not enough "{d.name}" tickets left')
-    time.sleep(0.01)  # let other buyers read the same count
+    reservation: TicketReservation
+    lines: list[ReservationLine]
+    wanted: dict[str, int]
+    names: dict[str, str]
+    release_first: bool
 
 
-def create(
+def plan(
     session: Session,
     principal: Principal,
     req: CreateTicketReservationRequest,
     default_minutes: int,
-    naive: bool = False,
-) -> tuple[TicketReservation, list[ReservationLine]]:
+) -> Plan:
+    """Create Ticket Reservation, part 1, on a read-only session: every refusal that does
+    not need a lock, including an early SOLD_OUT when the counters already say so (the
+    conditional UPDATE in :func:`take` stays the only thing that grants seats)."""
     tr = req.ticket_reservation
     settings_in = tr.additional_reservation_settings
     disable_limit = bool(settings_in and settings_in.disable_ticket_limit_validation)
@@ -422,20 +424,36 @@ def create(
             raise FailedPrecondition(
                 f"At most {limit} tickets per order", code="TICKET_LIMIT_PER_ORDER_EXCEEDED", data={"limit": limit}
             )
-    # Free what has expired first (lazy expiry), then take seats: both in id order.
-    if any(defs[i].next_hold_expiry is not None and defs[i].next_hold_expiry <= t for i in wanted):
-        release_overdue(session, t, sorted(wanted))
-    for td_id in sorted(wanted):
-        if not hold(session, td_id, wanted[td_id], expires, naive):
-            raise SoldOut(
-                f'Not enough "{defs[td_id].name}" tickets left',
-                data={"ticketDefinitionId": td_id, "requested": wanted[td_id]},
-            )
+    due = [i for i in wanted if defs[i].next_hold_expiry is not None and defs[i].next_hold_expiry <= t]
+    overdue = tds.overdue_holds(session, due, t) if due else {}
+    for td_id, q in wanted.items():
+        left = tds.unsold(defs[td_id], overdue.get(td_id, 0))
+        if left is not None and left < q:
+            raise _sold_out(defs[td_id].name, td_id, q)
+    return Plan(r, lines, dict(wanted), {i: d.name for i, d in defs.items()}, bool(due))
+
+
+def _sold_out(name: str, td_id: str, q: int) -> SoldOut:
+    return SoldOut(f'Not enough "{name}" tickets left', data={"ticketDefinitionId": td_id, "requested": q})
+
+
+def take(session: Session, principal: Principal, p: Plan, naive: bool = False) -> tuple[TicketReservation, list[ReservationLine]]:
+    """Create Ticket Reservation, part 2, the write transaction. The seats are taken LAST,
+    right before COMMIT, so each definition's row lock is held for one statement and the
+    commit, not across the inserts (this is what lets a flash sale go fast)."""
+    t = now()
+    if p.release_first:  # lazy expiry: free what has run out before counting
+        release_overdue(session, t, sorted(p.wanted))
+    r, lines = p.reservation, p.lines
+    r.event_seq = 0
     session.add(r)
     session.flush()
     session.add_all(lines)
-    session.flush()
     _emit(session, principal.webhook_identity(), r, lines, "created")
+    session.flush()
+    for td_id in sorted(p.wanted):
+        if not hold(session, td_id, p.wanted[td_id], r.expiration_date, naive):
+            raise _sold_out(p.names[td_id], td_id, p.wanted[td_id])
     return r, lines
 
 

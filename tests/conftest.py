@@ -83,8 +83,8 @@ def wipe(db: Database) -> None:
 @pytest.fixture
 def app(database: Database) -> Any:
     wipe(database)
-    # no background sweeper in API tests: they drive expiry themselves
-    return create_app(Settings(database_url=str(database.engine.url), sweep_seconds=0), db=database)
+    # no background worker in API tests: they drive expiry and delivery themselves
+    return create_app(Settings(database_url=str(database.engine.url), background=False), db=database)
 
 
 class Api:

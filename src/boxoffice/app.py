@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 
 import anyio.to_thread
@@ -16,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__, errors
 from .auth import cursor_secret
 from .config import Settings, get_settings
-from .db import Database, now
+from .db import Database
 from .events.routes import router as events_router
 from .migrations import check_migrated
 from .orders.routes import checkout_router, orders_router
@@ -24,6 +22,8 @@ from .reservations.routes import router as reservations_router
 from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
+from .webhooks.routes import router as webhooks_router
+from .webhooks.worker import Background
 
 # Every prefix the official SDK resolves for these services (wire notes §4): the
 # first of each is documented in OpenAPI, the others are aliases.
@@ -61,34 +61,6 @@ class RequestIds:
         await self.app(scope, receive, send_with_ids)
 
 
-class Sweeper:
-    """Expires overdue reservations in the background, so seats return to inventory and
-    unpaid orders end even when nobody reads them. Safe to run in every process: each
-    expiry is a guarded status change (and SKIP LOCKED on PostgreSQL)."""
-
-    def __init__(self, db: Database, every: float) -> None:
-        self.db, self.every = db, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="boxoffice-sweeper", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from .reservations.service import release_overdue, overdue_exists
-
-        while not self._stop.wait(self.every):
-            try:
-                with self.db.session() as s:
-                    due = overdue_exists(s, now())
-                if due:
-                    self.db.write(lambda s: release_overdue(s, now()))
-            except Exception:  # keep sweeping; the next pass retries
-                logging.getLogger("boxoffice").exception("reservation sweep failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
@@ -99,10 +71,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        sweeper = Sweeper(db, settings.sweep_seconds) if settings.sweep_seconds > 0 else None
+        # make run's single process also delivers webhooks, plans sale transitions and
+        # expires reservations; `boxoffice worker` does the same in a process of its own
+        background = Background(db, settings.tick_seconds) if settings.background else None
         yield
-        if sweeper:
-            sweeper.stop()
+        if background:
+            background.stop()
         db.dispose()
 
     app = FastAPI(
@@ -128,6 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(extras_router)
+    app.include_router(webhooks_router)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -66,6 +66,79 @@ def _keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db():  # type: ignore[no-untyped-def]
+    from .db import Database
+
+    return Database(get_settings().database_url)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks and run the scheduler until interrupted."""
+    import signal
+    import threading
+
+    from .migrations import NotMigrated, check_migrated
+    from .webhooks.worker import Background, WorkerSettings
+
+    db = _db()
+    try:
+        check_migrated(db.engine)
+    except NotMigrated as e:
+        print(f"boxoffice: {e}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    bg = Background(db, args.tick, WorkerSettings(concurrency=args.concurrency, max_attempts=args.max_attempts))
+    print("boxoffice: worker running (webhook delivery, sale transitions, reservation expiry)", file=sys.stderr)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    bg.stop()
+    db.dispose()
+    return 0
+
+
+def _webhooks(args: argparse.Namespace) -> int:
+    from .errors import WixError
+    from .webhooks import service
+
+    db = _db()
+    try:
+        with db.session(write=True) as s:
+            if args.webhooks_cmd == "add":
+                sub = service.add(s, args.site, args.url, (args.events or "*").split(","))
+                print(sub.id)
+            elif args.webhooks_cmd == "list":
+                for sub in service.list_(s, args.site):
+                    print(f"{sub.id}\t{sub.site_id}\t{sub.url}\t{','.join(sub.event_types)}")
+            elif args.webhooks_cmd == "remove":
+                service.remove(s, None, args.id)
+            elif args.webhooks_cmd == "replay":
+                n = service.replay(s, site_id=args.site, dead_only=not args.event, event_id=args.event)
+                print(f"boxoffice: {n} deliveries queued again", file=sys.stderr)
+    except WixError as e:
+        print(f"boxoffice: {e.description}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def _keys_webhook(args: argparse.Namespace) -> int:
+    """Create the webhook signing key pair (once) and print its SPKI public key."""
+    from .webhooks import signing
+
+    db = _db()
+    try:
+        with db.session(write=True) as s:
+            print(signing.ensure_key(s).public_pem, end="")
+    finally:
+        db.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="boxoffice", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -88,6 +161,31 @@ def main(argv: list[str] | None = None) -> int:
     kc.add_argument("--identity", required=True, choices=[i.value for i in IdentityType])
     kc.add_argument("--permissions", help="comma-separated subset, e.g. 'Manage Orders' (default: by identity)")
     kc.set_defaults(func=_keys_create)
+
+    kw = ksub.add_parser("webhook", help="create the webhook signing key pair if needed; print its public key (PEM)")
+    kw.set_defaults(func=_keys_webhook)
+
+    w = sub.add_parser("worker", help="deliver webhooks, emit sale_started/sale_ended, expire reservations")
+    w.add_argument("--tick", type=float, default=0.2, help="seconds between scheduler passes")
+    w.add_argument("--concurrency", type=int, default=32, help="deliveries in flight")
+    w.add_argument("--max-attempts", type=int, default=8, help="attempts before a delivery is dead-lettered")
+    w.set_defaults(func=_worker)
+
+    wh = sub.add_parser("webhooks", help="webhook subscriptions")
+    whs = wh.add_subparsers(dest="webhooks_cmd", required=True)
+    wa = whs.add_parser("add", help="subscribe a URL; prints the subscription id")
+    wa.add_argument("--site", required=True)
+    wa.add_argument("--url", required=True)
+    wa.add_argument("--events", help="comma-separated event types, e.g. wix.events.v3.ticket_definition_created (default: all)")
+    wl = whs.add_parser("list", help="list subscriptions")
+    wl.add_argument("--site")
+    wr = whs.add_parser("remove", help="remove a subscription")
+    wr.add_argument("id")
+    wp = whs.add_parser("replay", help="send dead-lettered deliveries again (or every delivery of --event)")
+    wp.add_argument("--site")
+    wp.add_argument("--event", help="an event id: resend all its deliveries")
+    for x in (wa, wl, wr, wp):
+        x.set_defaults(func=_webhooks)
 
     args = p.parse_args(argv)
     return int(args.func(args) or 0)

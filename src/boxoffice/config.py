@@ -25,9 +25,11 @@ class Settings(BaseSettings):
     # How long a PENDING reservation holds its seats unless the event sets
     # registration.tickets.reservationDurationInMinutes.
     reservation_minutes: int = 20
-    # Seconds between sweeps that expire overdue reservations (0: no sweeper thread;
-    # reads stay right regardless, since expiry is also applied lazily).
-    sweep_seconds: float = 5.0
+    # Whether `boxoffice serve` also runs the webhook worker and the scheduler (sale
+    # transitions, reservation expiry) in its process. Reads stay right without them.
+    background: bool = True
+    # Seconds between scheduler passes (sale_started/sale_ended, reservation expiry).
+    tick_seconds: float = 0.2
     # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
     # it" in two transactions, so that tests can prove they would catch overselling
     # (as pretix's concurrency tests first prove the race). Never set it in production.

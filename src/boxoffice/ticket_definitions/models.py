@@ -49,9 +49,15 @@ class TicketDefinition(Base):
     # Earliest expiry among PENDING holds (may lag behind, never ahead): while it is in
     # the future no hold is overdue and reads need not look at reservations at all.
     next_hold_expiry: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    # The scheduler's bookkeeping: the sale start/end a sale_started/sale_ended was
+    # emitted for, and when it next has something to emit (indexed; NULL = nothing).
+    sale_started_for: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    sale_ended_for: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    next_sale_transition: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_td_site_event_created", "site_id", "event_id", "created_date", "id"),
         Index("ix_td_site_created", "site_id", "created_date", "id"),
         Index("ix_td_event_sort", "event_id", "sort_index"),
+        Index("ix_td_next_sale_transition", "next_sale_transition"),
     )

@@ -211,12 +211,12 @@ def check_fields(values: list[Any] | None) -> list[str]:
 # --- outbox ----------------------------------------------------------------------
 
 
-def _emit(session: Session, principal: Principal, td: TD, slug: str, body: dict[str, Any]) -> None:
+def _emit(session: Session, identity: dict[str, str], td: TD, slug: str, body: dict[str, Any]) -> None:
     td.event_seq += 1
     outbox.record(
         session,
         site_id=td.site_id,
-        identity=principal.webhook_identity(),
+        identity=identity,
         entity_fqdn=FQDN,
         slug=slug,
         entity_id=td.id,
@@ -225,12 +225,32 @@ def _emit(session: Session, principal: Principal, td: TD, slug: str, body: dict[
     )
 
 
+def plan_sale_transitions(td: TD, t: dt.datetime, creating: bool, was: str | None) -> None:
+    """Mark boundaries already behind us that were no transition (created on sale, or the
+    status did not change), then note when the scheduler next has work for ``td``."""
+    if td.sale_start is not None and td.sale_start <= t and (creating or was != "SALE_SCHEDULED"):
+        td.sale_started_for = td.sale_start
+    if td.sale_end is not None and td.sale_end <= t and (creating or was == "SALE_ENDED"):
+        td.sale_ended_for = td.sale_end
+    pending = []
+    if td.sale_start is not None and td.sale_started_for != td.sale_start:
+        pending.append(td.sale_start)
+    if td.sale_end is not None and td.sale_ended_for != td.sale_end:
+        pending.append(td.sale_end)
+    td.next_sale_transition = min(pending) if pending else None
+
+
+def emit_action(session: Session, identity: dict[str, str], td: TD, slug: str) -> None:
+    """sale_started / sale_ended: an action whose body is ``{ticketDefinition}``."""
+    _emit(session, identity, td, slug, {"actionEvent": {"body": {"ticketDefinition": entity(td)}}})
+
+
 def _emit_updated(session: Session, principal: Principal, td: TD, period_changed: bool) -> None:
     """An update is `updated`; if the sale period moved it is also `sale_period_updated`."""
-    _emit(session, principal, td, "updated", {"updatedEvent": {"currentEntity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "updated", {"updatedEvent": {"currentEntity": entity(td)}})
     if period_changed:
         sp = entity(td)["salePeriod"]
-        _emit(session, principal, td, "sale_period_updated", {"actionEvent": {"body": {"afterUpdate": sp}}})
+        _emit(session, principal.webhook_identity(), td, "sale_period_updated", {"actionEvent": {"body": {"afterUpdate": sp}}})
 
 
 # --- reading -------------------------------------------------------------------
@@ -454,9 +474,10 @@ def create(session: Session, principal: Principal, req: CreateTicketDefinitionRe
     _apply_limit(td, d.initial_limit)
     sp = d.sale_period
     _apply_sale_period(td, sp.start_date if sp else None, sp.end_date if sp else None, bool(sp and sp.display_not_on_sale))
+    plan_sale_transitions(td, t, creating=True, was=None)
     session.add(td)
     session.flush()
-    _emit(session, principal, td, "created", {"createdEvent": {"entity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "created", {"createdEvent": {"entity": entity(td)}})
     return td
 
 
@@ -549,6 +570,8 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     if ch("initialLimit"):
         _apply_limit(td, d.initial_limit)
     before = (td.sale_start, td.sale_end, td.display_not_on_sale)
+    t = now()
+    was = sale_status(td, t)
     sp = d.sale_period
     start, end, display = before
     if ch("salePeriod.startDate"):
@@ -559,6 +582,8 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
         display = bool(sp and sp.display_not_on_sale)
     _apply_sale_period(td, start, end, display)
     period_changed = (td.sale_start, td.sale_end, td.display_not_on_sale) != before
+    if period_changed:
+        plan_sale_transitions(td, t, creating=False, was=was)
 
     td.revision += 1
     td.updated_date = now()
@@ -573,7 +598,7 @@ def _delete(session: Session, principal: Principal, td: TD) -> None:
             f"Ticket definition {td.id} has sold or reserved tickets and cannot be deleted",
             code="TICKET_DEFINITION_HAS_SALES",
         )
-    _emit(session, principal, td, "deleted", {"deletedEvent": {"deletedEntity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "deleted", {"deletedEvent": {"deletedEntity": entity(td)}})
     session.delete(td)
 
 

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from ..db import now
 from ..timefmt import iso
-from .models import OutboxEvent
+from sqlalchemy import select
+
+from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 
 def record(
@@ -53,7 +55,33 @@ def record(
         created_date=t,
     )
     session.add(row)
+    fan_out(session, row)
     return row
+
+
+def fan_out(session: Session, row: OutboxEvent) -> None:
+    """One delivery per subscription that wants this event, in the event's transaction."""
+    subs = session.execute(
+        select(WebhookSubscription.id, WebhookSubscription.event_types).where(
+            WebhookSubscription.site_id == row.site_id
+        )
+    ).all()
+    wanted = [sid for sid, types in subs if "*" in types or row.event_type in types]
+    if not wanted:
+        return
+    session.flush()  # the event's position
+    for sid in wanted:
+        session.add(
+            WebhookDelivery(
+                subscription_id=sid,
+                outbox_position=row.position,
+                entity_id=row.entity_id,
+                status="PENDING",
+                attempts=0,
+                next_attempt_date=row.created_date,
+                created_date=row.created_date,
+            )
+        )
 
 
 LEGACY_PREFIX = "wix.events.ticketing.events"
@@ -87,4 +115,5 @@ def record_legacy(
         created_date=t,
     )
     session.add(row)
+    fan_out(session, row)
     return row

@@ -23,7 +23,7 @@ from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
 from .webhooks.routes import router as webhooks_router
-from .webhooks.worker import Background
+from .webhooks.worker import Background, WorkerSettings
 
 # Every prefix the official SDK resolves for these services (wire notes §4): the
 # first of each is documented in OpenAPI, the others are aliases.
@@ -73,7 +73,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         # make run's single process also delivers webhooks, plans sale transitions and
         # expires reservations; `boxoffice worker` does the same in a process of its own
-        background = Background(db, settings.tick_seconds) if settings.background else None
+        background = (
+            Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings)) if settings.background else None
+        )
         yield
         if background:
             background.stop()

@@ -88,7 +88,12 @@ def _worker(args: argparse.Namespace) -> int:
         return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    bg = Background(db, args.tick, WorkerSettings(concurrency=args.concurrency, max_attempts=args.max_attempts))
+    ws = WorkerSettings.from_settings(get_settings())
+    if args.concurrency:
+        ws.concurrency = args.concurrency
+    if args.max_attempts:
+        ws.max_attempts = args.max_attempts
+    bg = Background(db, args.tick, ws)
     print("boxoffice: worker running (webhook delivery, sale transitions, reservation expiry)", file=sys.stderr)
     try:
         while not stop.wait(0.5):
@@ -167,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 
     w = sub.add_parser("worker", help="deliver webhooks, emit sale_started/sale_ended, expire reservations")
     w.add_argument("--tick", type=float, default=0.2, help="seconds between scheduler passes")
-    w.add_argument("--concurrency", type=int, default=32, help="deliveries in flight")
-    w.add_argument("--max-attempts", type=int, default=8, help="attempts before a delivery is dead-lettered")
+    w.add_argument("--concurrency", type=int, help="deliveries in flight (BOXOFFICE_WEBHOOK_CONCURRENCY, 32)")
+    w.add_argument("--max-attempts", type=int, help="attempts before dead-lettering (BOXOFFICE_WEBHOOK_MAX_ATTEMPTS, 8)")
     w.set_defaults(func=_worker)
 
     wh = sub.add_parser("webhooks", help="webhook subscriptions")

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     background: bool = True
     # Seconds between scheduler passes (sale_started/sale_ended, reservation expiry).
     tick_seconds: float = 0.2
+    # Webhook delivery: deliveries in flight per worker, the HTTP timeout, how long a
+    # claimed delivery is leased (a killed worker's deliveries go again after it), and
+    # attempts before a delivery is dead-lettered.
+    webhook_concurrency: int = 32
+    webhook_timeout_seconds: float = 5.0
+    webhook_lease_seconds: float = 30.0
+    webhook_max_attempts: int = 8
     # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
     # it" in two transactions, so that tests can prove they would catch overselling
     # (as pretix's concurrency tests first prove the race). Never set it in production.

@@ -66,6 +66,15 @@ class WorkerSettings:
     backoff_cap: float = 3600.0
     idle_sleep: float = 0.05
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> WorkerSettings:
+        return cls(
+            concurrency=settings.webhook_concurrency,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
+            max_attempts=settings.webhook_max_attempts,
+        )
+
 
 def backoff(attempts: int, s: WorkerSettings) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2^attempts)]."""

@@ -2,7 +2,8 @@
 # Run the Boxoffice SDK conformance suite.
 #
 #   conformance/run.sh            # against an already-running server:
-#                                 #   BOXOFFICE_URL, BOXOFFICE_API_KEY, BOXOFFICE_SITE_ID, BOXOFFICE_VISITOR_KEY
+#                                 #   BOXOFFICE_URL, BOXOFFICE_API_KEY, BOXOFFICE_SITE_ID, BOXOFFICE_VISITOR_KEY,
+#                                 #   BOXOFFICE_OWNER_KEY (a `wix-user` key: manages webhook subscriptions)
 #   conformance/run.sh --local    # start a throw-away server on a temp SQLite DB, mint keys, run, stop it
 #
 # Extra arguments after the options are passed to `node --test` (e.g. --test-name-pattern=reorder).
@@ -56,7 +57,9 @@ if [[ "$local_mode" == 1 ]]; then
   "$boxoffice" migrate >"$tmpdir/migrate.log" 2>&1 || { cat "$tmpdir/migrate.log" >&2; exit 2; }
   BOXOFFICE_API_KEY="$("$boxoffice" keys create --site "$site" --identity app | tail -n 1)"
   BOXOFFICE_VISITOR_KEY="$("$boxoffice" keys create --site "$site" --identity visitor | tail -n 1)"
-  export BOXOFFICE_API_KEY BOXOFFICE_VISITOR_KEY
+  # the site owner: webhook subscriptions (POST/GET/DELETE /boxoffice/v1/webhooks) are owner-only
+  BOXOFFICE_OWNER_KEY="$("$boxoffice" keys create --site "$site" --identity wix-user | tail -n 1)"
+  export BOXOFFICE_API_KEY BOXOFFICE_VISITOR_KEY BOXOFFICE_OWNER_KEY
   export BOXOFFICE_SITE_ID="$site"
   export BOXOFFICE_URL="http://127.0.0.1:$port"
 

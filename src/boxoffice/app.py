@@ -19,6 +19,8 @@ from .events.routes import router as events_router
 from .migrations import check_migrated
 from .orders.routes import checkout_router, orders_router
 from .reservations.routes import router as reservations_router
+from .ticket_definitions.live import Listener
+from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
@@ -76,7 +78,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         background = (
             Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings)) if settings.background else None
         )
+        listener = None if db.is_sqlite else Listener(db)
         yield
+        if listener:
+            listener.stop()
         if background:
             background.stop()
         db.dispose()
@@ -105,6 +110,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(extras_router)
     app.include_router(webhooks_router)
+    app.include_router(live_router)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -32,6 +32,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        # open event streams never finish by themselves: don't wait on them forever
+        timeout_graceful_shutdown=5,
     )
     return 0
 

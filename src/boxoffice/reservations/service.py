@@ -36,6 +36,7 @@ from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
 from ..money import money
+from ..ticket_definitions import live
 from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..timefmt import iso
@@ -74,7 +75,10 @@ def hold(session: Session, td_id: str, qty: int, expires: dt.datetime, naive: bo
         )
         .execution_options(synchronize_session=False)
     )
-    return res.rowcount == 1
+    if res.rowcount == 1:
+        live.touch(session, td_id)
+        return True
+    return False
 
 
 def move(session: Session, counts: dict[str, int], reserved: int = 0, sold: int = 0) -> None:
@@ -87,6 +91,7 @@ def move(session: Session, counts: dict[str, int], reserved: int = 0, sold: int 
             .values(reserved_count=TD.reserved_count + reserved * q, sold_count=TD.sold_count + sold * q)
             .execution_options(synchronize_session=False)
         )
+        live.touch(session, td_id)
 
 
 def line_counts(lines: Iterable[ReservationLine]) -> dict[str, int]:

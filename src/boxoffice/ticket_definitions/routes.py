@@ -6,14 +6,18 @@ router under each prefix `@wix/auto_sdk_events_ticket-definitions-v-2` resolves.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from ..auth import Permission, Principal, require
 from ..db import DB
 from ..http import JSON, get_params, list_param, secret
 from ..query import raw
 from ..schemas import Empty
-from . import service
+from ..errors import NotFound
+from . import live, service
 from .schemas import (
     BulkDeleteTicketDefinitionsByFilterRequest,
     ChangeCurrencyRequest,
@@ -162,6 +166,29 @@ def bulk_delete_ticket_definitions_by_filter(
     with db.session(write=True) as session:
         service.bulk_delete(session, principal, body.filter)
         return JSON({})
+
+
+live_router = APIRouter(tags=["Boxoffice extensions"])
+
+
+@live_router.get(
+    "/boxoffice/v1/live/{siteId}/ticket-definitions/{ticketDefinitionId}",
+    summary="Live unsoldCount (Server-Sent Events)",
+    response_class=StreamingResponse,
+)
+async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Request) -> StreamingResponse:
+    """Public and read-only (how many are left is what a site shows anyway): the count
+    now, then each time it changes, as `data: {"ticketDefinitionId", "unsoldCount",
+    "soldOut"}`. Embeddable from any origin."""
+    db = request.app.state.db
+    first = await asyncio.to_thread(live.snapshot, db, siteId, ticketDefinitionId)
+    if first is None:
+        raise NotFound(f"Ticket definition {ticketDefinitionId} not found", code="TICKET_DEFINITION_NOT_FOUND")
+    return StreamingResponse(
+        live.stream(db, siteId, ticketDefinitionId, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/v3/ticket-definitions/currency", response_model=Empty, summary="Change Currency")

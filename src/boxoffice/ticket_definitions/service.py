@@ -25,6 +25,7 @@ from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
 from ..reservations.models import ReservationLine, TicketReservation
+from . import live
 from .models import TicketDefinition as TD
 from .schemas import (
     ChangeCurrencyRequest,
@@ -212,6 +213,8 @@ def check_fields(values: list[Any] | None) -> list[str]:
 
 
 def _emit(session: Session, identity: dict[str, str], td: TD, slug: str, body: dict[str, Any]) -> None:
+    """Every change of a definition writes an event: also tell the live streams."""
+    live.touch(session, td.id)
     td.event_seq += 1
     outbox.record(
         session,

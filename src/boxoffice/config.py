@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 5.0
     webhook_lease_seconds: float = 30.0
     webhook_max_attempts: int = 8
+    # First retry waits up to this many seconds; each further one up to twice as long
+    # (full jitter), never more than an hour.
+    webhook_backoff_seconds: float = 1.0
     # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
     # it" in two transactions, so that tests can prove they would catch overselling
     # (as pretix's concurrency tests first prove the race). Never set it in production.

@@ -73,6 +73,7 @@ class WorkerSettings:
             timeout_seconds=settings.webhook_timeout_seconds,
             lease_seconds=settings.webhook_lease_seconds,
             max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_seconds,
         )
 
 

@@ -18,6 +18,8 @@ def test_api_conforms_to_its_openapi(app, api):
     operations = [r.ok() for r in schema.get_all_operations()]
     assert len(operations) >= 17
     for op in operations:
+        if "/live/" in op.path:  # an event stream never ends; tests/test_live.py covers it
+            continue
 
         @given(case=op.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)

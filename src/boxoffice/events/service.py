@@ -181,6 +181,16 @@ def _emit(session: Session, principal: Principal, e: Event, slug: str, body: dic
     )
 
 
+def _published(e: Event) -> dict[str, Any]:
+    """The EventPublished action body, flat as the SDK types it (not the entity)."""
+    ent = entity(e)
+    body = {"timestamp": iso(now()), "eventId": e.id}
+    for k in ("status", "title", "shortDescription", "location", "dateAndTimeSettings", "registration"):
+        if k in ent:
+            body[k] = ent[k]
+    return {"actionEvent": {"body": body}}
+
+
 def _slugify(title: str) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return s[:80] or "event"
@@ -279,7 +289,7 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
     session.flush()
     _emit(session, principal, e, "created", {"createdEvent": {"entity": entity(e)}})
     if e.state == "PUBLISHED":
-        _emit(session, principal, e, "published", {"actionEvent": {"body": {"event": entity(e)}}})
+        _emit(session, principal, e, "published", _published(e))
     return e
 
 
@@ -348,7 +358,7 @@ def publish(session: Session, principal: Principal, event_id: str) -> Event:
     e.state, e.published_date, e.updated_date = "PUBLISHED", t, t
     e.revision += 1
     session.flush()
-    _emit(session, principal, e, "published", {"actionEvent": {"body": {"event": entity(e)}}})
+    _emit(session, principal, e, "published", _published(e))
     return e
 
 

@@ -86,7 +86,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict]]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db import now
-from ..timefmt import iso
 from sqlalchemy import select
 
+from ..timefmt import iso
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 
@@ -42,10 +42,26 @@ def record(
         "triggeredByAnonymizeRequest": False,
         "entityEventSequence": str(sequence),
     }
+    return _append(session, site_id, identity, f"{entity_fqdn}_{slug}", entity_fqdn, slug, entity_id, sequence, payload, t)
+
+
+def _append(
+    session: Session,
+    site_id: str,
+    identity: dict[str, str],
+    event_type: str,
+    entity_fqdn: str,
+    slug: str,
+    entity_id: str,
+    sequence: int,
+    payload: dict[str, Any],
+    t: Any,
+) -> OutboxEvent:
+    """The one place an outbox row (and its deliveries) is written."""
     row = OutboxEvent(
-        event_id=event_id,
+        event_id=payload["id"],
         site_id=site_id,
-        event_type=f"{entity_fqdn}_{slug}",
+        event_type=event_type,
         entity_fqdn=entity_fqdn,
         slug=slug,
         entity_id=entity_id,
@@ -101,19 +117,5 @@ def record_legacy(
     data itself. It carries ``id`` too, since legacy receivers get no envelope id to
     drop duplicates by."""
     t = now()
-    event_id = str(uuid.uuid4())
-    row = OutboxEvent(
-        event_id=event_id,
-        site_id=site_id,
-        event_type=f"{LEGACY_PREFIX}.{name}",
-        entity_fqdn=LEGACY_PREFIX,
-        slug=name,
-        entity_id=entity_id,
-        entity_event_sequence=sequence,
-        payload={"id": event_id, "timestamp": iso(t), **data},
-        identity=identity,
-        created_date=t,
-    )
-    session.add(row)
-    fan_out(session, row)
-    return row
+    payload = {"id": str(uuid.uuid4()), "timestamp": iso(t), **data}
+    return _append(session, site_id, identity, f"{LEGACY_PREFIX}.{name}", LEGACY_PREFIX, name, entity_id, sequence, payload, t)

@@ -73,7 +73,11 @@ class Receiver:
             protocol_version = "HTTP/1.1"  # keep-alive, as the worker's client expects
 
             def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request (SIGKILL): nothing arrived
+                    self.close_connection = True
+                    return
                 try:
                     claims = jwt.decode(body, public_pem, algorithms=["RS256"])
                     env = json.loads(claims["data"])

@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import now
-from sqlalchemy import select
-
 from ..timefmt import iso
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 

@@ -56,7 +56,13 @@ def envelope(event_type: str, site_id: str, payload: dict[str, Any], identity: d
     }
 
 
-def sign(key_id: str, private_pem: str, env: dict[str, Any], ttl: int = TOKEN_SECONDS) -> str:
+def load_private_key(private_pem: str) -> Any:
+    """Parse once: PyJWT given PEM text re-parses and re-validates the RSA key on every
+    signature (~37 ms of CPU, under the GIL), a loaded key signs in ~0.3 ms."""
+    return serialization.load_pem_private_key(private_pem.encode(), None)
+
+
+def sign(key_id: str, private_key: Any, env: dict[str, Any], ttl: int = TOKEN_SECONDS) -> str:
     t = int(time.time())
     claims = {"data": json.dumps(env, separators=(",", ":")), "iat": t, "exp": t + ttl}
-    return jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": key_id})
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": key_id})

@@ -132,12 +132,12 @@ class Worker:
         self.pool = ThreadPoolExecutor(self.s.concurrency, thread_name_prefix="boxoffice-deliver")
         with db.session(write=True) as session:
             key = signing.ensure_key(session)
-        self.key_id, self.private_pem = key.id, key.private_pem
+        self.key_id, self.private_key = key.id, signing.load_private_key(key.private_pem)
 
     def _send(self, job: Job) -> str | None:
         """None on success, else the error to record."""
         env = signing.envelope(job.event_type, job.site_id, job.payload, job.identity)
-        token = signing.sign(self.key_id, self.private_pem, env)
+        token = signing.sign(self.key_id, self.private_key, env)
         try:
             r = self.http.post(job.url, content=token, headers={"Content-Type": "text/plain"})
         except httpx.HTTPError as e:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..db import Database, now
@@ -53,6 +53,7 @@ class Job:
     payload: dict[str, Any]
     identity: dict[str, Any]
     attempts: int
+    lease_until: dt.datetime
 
 
 @dataclass
@@ -116,7 +117,7 @@ def claim(session: Session, t: dt.datetime, s: WorkerSettings) -> list[Job]:
     }
     return [
         Job(d.id, info[d.id][0], info[d.id][1].event_type, info[d.id][1].site_id, info[d.id][1].payload,
-            info[d.id][1].identity, d.attempts)
+            info[d.id][1].identity, d.attempts, lease)
         for d in rows
         if d.id in info
     ]
@@ -148,25 +149,40 @@ class Worker:
         jobs = self.db.write(lambda s: claim(s, now(), self.s))
         if not jobs:
             return 0
+        leases = jobs[0].lease_until
         results = list(self.pool.map(self._send, jobs))
         t = now()
 
         def record(session: Session) -> None:
+            # Only rows still under this round's lease: if it ran out and another worker
+            # took a delivery again, that worker records it (at least once, never lost).
+            lease = WebhookDelivery.lease_until == leases
+            ok = [job.id for job, err in zip(jobs, results, strict=True) if err is None]
+            if ok:
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id.in_(ok), lease)
+                    .values(status="DELIVERED", delivered_date=t, last_error=None, lease_until=None,
+                            attempts=WebhookDelivery.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
             for job, err in zip(jobs, results, strict=True):
-                d = session.get(WebhookDelivery, job.id)
-                if d is None:
-                    continue
-                d.lease_until = None
                 if err is None:
-                    d.status, d.delivered_date, d.last_error = "DELIVERED", t, None
-                    d.attempts = job.attempts + 1
-                else:
-                    d.attempts = job.attempts + 1
-                    d.last_error = err
-                    if d.attempts >= self.s.max_attempts:
-                        d.status = "DEAD"
-                    else:
-                        d.next_attempt_date = t + dt.timedelta(seconds=backoff(d.attempts, self.s))
+                    continue
+                attempts = job.attempts + 1
+                dead = attempts >= self.s.max_attempts
+                session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id == job.id, lease)
+                    .values(
+                        attempts=attempts,
+                        last_error=err,
+                        lease_until=None,
+                        status="DEAD" if dead else "PENDING",
+                        next_attempt_date=t if dead else t + dt.timedelta(seconds=backoff(attempts, self.s)),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
 
         self.db.write(record)
         return len(jobs)

@@ -588,12 +588,7 @@ def test_payment(session: Session, principal: Principal, order_number: str, outc
     else:
         r = session.get(TicketReservation, order.reservation_id)
         assert r is not None
-        if reservations.transition(session, r, "PENDING", "CANCELED", t):
-            lines = reservations.lines_of(session, r)
-            counts = reservations.line_counts(lines)
-            reservations.move(session, counts, reserved=-1)
-            reservations._refresh_next_expiry(session, counts)
-            reservations._emit(session, identity, r, lines, "updated")
+        reservations.release_hold(session, r, "CANCELED", identity, t)
         _end(session, identity, order, "DECLINED", t)
     session.flush()
     return order

@@ -138,15 +138,23 @@ def lines_of(session: Session, r: TicketReservation) -> list[ReservationLine]:
     )
 
 
-def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: dt.datetime) -> bool:
-    """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
-    if not transition(session, r, "PENDING", "EXPIRED", t):
+def release_hold(session: Session, r: TicketReservation, status: str, identity: dict[str, str], t: dt.datetime) -> bool:
+    """PENDING -> ``status`` (EXPIRED, or CANCELED by a declined payment): the held seats
+    go back to inventory, once, and an `updated` event says so. False if not PENDING."""
+    if not transition(session, r, "PENDING", status, t):
         return False
     lines = lines_of(session, r)
     counts = line_counts(lines)
     move(session, counts, reserved=-1)
     _refresh_next_expiry(session, counts)
     _emit(session, identity, r, lines, "updated")
+    return True
+
+
+def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: dt.datetime) -> bool:
+    """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
+    if not release_hold(session, r, "EXPIRED", identity, t):
+        return False
     from ..orders import service as orders  # an order can only exist after checkout
 
     orders.on_reservation_ended(session, identity, r, "CANCELED", t)

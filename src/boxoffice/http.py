@@ -83,3 +83,26 @@ def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, defau
             raise errors.InvalidArgument(k, "must not be negative", "MIN")
     p["limit"] = min(p["limit"], max_limit)
     return p
+
+
+def fieldsets(values: Any, allowed: Any, name: str) -> list[str]:
+    """Requested fieldsets (enum members or strings), each one checked against ``allowed``."""
+    out = [getattr(v, "value", v) for v in values or []]
+    known = {getattr(a, "value", a) for a in allowed}
+    for v in out:
+        if v not in known:
+            raise errors.InvalidArgument(name, f'unknown fieldset "{v}"', "FORMAT")
+    return out
+
+
+def field_mask(mask: Any, name: str = "mask") -> list[str] | None:
+    """A field mask as Wix sends it: ``"a,b.c"``, ``["a"]`` or ``{"paths": [...]}``."""
+    if mask is None:
+        return None
+    if isinstance(mask, dict):
+        mask = mask.get("paths", [])
+    if isinstance(mask, str):
+        mask = mask.split(",")
+    if not isinstance(mask, list) or not all(isinstance(p, str) for p in mask):
+        raise errors.InvalidArgument(name, "must be a field mask", "FORMAT")
+    return [p.strip() for p in mask if p.strip()]

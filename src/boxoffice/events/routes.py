@@ -9,8 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 
 from ..auth import Permission, Principal, require
 from ..db import DB
-from ..errors import InvalidArgument
-from ..http import JSON, get_params, list_param, secret
+from ..http import JSON, fieldsets, get_params, list_param, secret
 from . import service
 from .schemas import (
     CreateEventRequest,
@@ -30,14 +29,7 @@ Read = require(Permission.READ_EVENTS, Permission.MANAGE_EVENTS)
 
 
 def _fields(values: list[Any] | None) -> list[str] | None:
-    if values is None:
-        return None
-    allowed = {f.value for f in EventField}
-    out = [v.value if isinstance(v, EventField) else v for v in values]
-    for v in out:
-        if v not in allowed:
-            raise InvalidArgument("fields", f'unknown fieldset "{v}"', "FORMAT")
-    return out
+    return None if values is None else fieldsets(values, EventField, "fields")
 
 
 @router.post("/v3/events", response_model=EventResponse, summary="Create Event")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 
 from ..auth import Permission, Principal, require
 from ..db import DB
-from ..http import JSON, get_params, list_params, secret
+from ..http import JSON, field_mask, fieldsets, get_params, list_params, secret
 from ..tickets.service import Urls
 from ..timefmt import iso
 from . import service
@@ -38,13 +38,7 @@ def urls(request: Request, principal: Principal) -> Urls:
 
 
 def _fieldsets(values: Any) -> set[str]:
-    out = set(values or [])
-    bad = out - ORDER_FIELDSETS
-    if bad:
-        from ..errors import InvalidArgument
-
-        raise InvalidArgument("fieldset", f"unknown fieldset {', '.join(sorted(bad))}", "FORMAT")
-    return out
+    return set(fieldsets(values, ORDER_FIELDSETS, "fieldset"))
 
 
 @checkout_router.post("/v1/checkout", response_model=CheckoutResponse, summary="Checkout")
@@ -120,8 +114,7 @@ def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principa
 def update_order(
     eventId: str, orderNumber: str, request: Request, db: DB, body: UpdateOrderRequest, principal: Principal = Manage
 ) -> JSON:
-    fields = body.fields.split(",") if isinstance(body.fields, str) else body.fields
-    fields = [f.strip() for f in fields or [] if f.strip()]
+    fields = field_mask(body.fields, "fields")
     u = urls(request, principal)
 
     def work(session: Any) -> dict[str, Any]:

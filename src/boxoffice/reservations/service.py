@@ -35,10 +35,11 @@ from ..auth import IdentityType, Permission, Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
-from ..money import money
+from ..money import money, parse_money
 from ..ticket_definitions import live
 from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import TicketDefinition as TD
+from ..schemas import Money
 from ..timefmt import iso
 from ..webhooks import outbox
 from .models import ReservationLine, TicketReservation
@@ -491,9 +492,6 @@ def _price(d: TD, info: Any, where: str) -> tuple[int, str | None, str | None, i
     if d.guest_price_cents is not None:
         if guest is None:
             return d.guest_price_cents, None, None, d.guest_price_cents
-        from ..money import parse_money
-        from ..schemas import Money
-
         cents, _ = parse_money(Money(value=guest, currency=d.currency), f"{where}.ticketInfo.guestPrice")
         if cents < d.guest_price_cents:
             raise FailedPrecondition(

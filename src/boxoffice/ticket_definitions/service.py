@@ -21,6 +21,7 @@ from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
 from ..events.models import Event
+from ..http import field_mask, fieldsets
 from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
@@ -197,13 +198,7 @@ def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[di
 
 
 def check_fields(values: list[Any] | None) -> list[str]:
-    out = []
-    allowed = {f.value for f in Fieldset}
-    for v in values or []:
-        v = v.value if isinstance(v, Fieldset) else v
-        if v not in allowed:
-            raise InvalidArgument("fields", f'unknown fieldset "{v}"', "FORMAT")
-        out.append(v)
+    out = fieldsets(values, Fieldset, "fields")
     if len(out) > 5:
         raise InvalidArgument("fields", "at most 5 fieldsets", "MAX_SIZE")
     return out
@@ -484,18 +479,6 @@ def create(session: Session, principal: Principal, req: CreateTicketDefinitionRe
     return td
 
 
-def _mask_paths(mask: Any) -> set[str] | None:
-    if mask is None:
-        return None
-    if isinstance(mask, dict):
-        mask = mask.get("paths", [])
-    if isinstance(mask, str):
-        mask = mask.split(",")
-    if not isinstance(mask, list) or not all(isinstance(p, str) for p in mask):
-        raise InvalidArgument("mask", "must be a field mask", "FORMAT")
-    return {p.strip() for p in mask if p.strip()}
-
-
 def _changed(paths: set[str] | None, sent: set[str], name: str) -> bool:
     """Whether wire field ``name`` is to change: named by the mask, else sent in the body."""
     if paths is None:
@@ -540,7 +523,8 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
         )
     if d.event_id is not None and d.event_id != td.event_id:
         raise InvalidArgument(f"{w}.eventId", "cannot change", "CUSTOM")
-    paths = _mask_paths(req.mask)
+    mask = field_mask(req.mask)
+    paths = None if mask is None else set(mask)
     sent = _wire_sent(d)
     ch = lambda name: _changed(paths, sent, name)  # noqa: E731
 

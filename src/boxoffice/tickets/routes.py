@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from ..auth import Permission, Principal, require
 from ..db import DB
 from ..errors import InvalidArgument
-from ..http import JSON, get_params, list_params, secret
+from ..http import JSON, fieldsets, get_params, list_params, secret
 from ..orders import service as orders
 from ..orders.routes import urls
 from ..orders.schemas import OrderResponse
@@ -32,10 +32,7 @@ FIELDSETS = {"TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"}
 
 
 def _fieldsets(values: Any) -> set[str]:
-    out = set(values or [])
-    if out - FIELDSETS:
-        raise InvalidArgument("fieldset", f"unknown fieldset {', '.join(sorted(out - FIELDSETS))}", "FORMAT")
-    return out
+    return set(fieldsets(values, FIELDSETS, "fieldset"))
 
 
 @router.get("/v1/tickets", response_model=ListTicketsResponse, summary="List Tickets")

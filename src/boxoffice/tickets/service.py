@@ -20,6 +20,7 @@ from ..auth import Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
+from ..http import field_mask
 from ..orders import service as orders
 from ..orders.models import Order
 from ..timefmt import iso
@@ -220,8 +221,7 @@ def scan(session: Session, principal: Principal, secret: bytes, code: str) -> tu
 
 def update(session: Session, principal: Principal, number: str, req: Any) -> tuple[Ticket, Order]:
     tk, o = get(session, principal, number, req.event_id)
-    fields = req.fields.split(",") if isinstance(req.fields, str) else (req.fields or [])
-    fields = [f.strip() for f in fields if f.strip()]
+    fields = field_mask(req.fields, "fields") or []
     sent = req.model_fields_set
     want = set(fields) or {n for n, py in (("archived", "archived"), ("guestDetails.form", "guest_details")) if py in sent}
     unknown = want - {"archived", "guestDetails", "guestDetails.form"}

@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('subtotal_cents', sa.Integer(), nullable=False),
     sa.Column('fees_added_cents', sa.Integer(), nullable=False),
+    sa.Column('revenue_cents', sa.Integer(), nullable=False),
     sa.Column('total_cents', sa.Integer(), nullable=False),
     sa.Column('invoice', sa.JSON(), nullable=False),
     sa.Column('tickets_quantity', sa.Integer(), nullable=False),

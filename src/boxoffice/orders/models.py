@@ -30,6 +30,7 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int] = mapped_column(Integer)
     fees_added_cents: Mapped[int] = mapped_column(Integer)
+    revenue_cents: Mapped[int] = mapped_column(Integer)  # subtotal less included fees
     total_cents: Mapped[int] = mapped_column(Integer)
     invoice: Mapped[dict[str, Any]] = mapped_column(JSON)
     tickets_quantity: Mapped[int] = mapped_column(Integer)

@@ -63,8 +63,10 @@ def fee_cents(price_cents: int, rate: Decimal) -> int:
     return int((Decimal(price_cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def build_invoice(lines: list[ReservationLine], currency: str, rate: Decimal) -> tuple[dict[str, Any], int, int, int]:
-    """-> (invoice, subtotal, fees added on top, grand total), in cents."""
+def build_invoice(
+    lines: list[ReservationLine], currency: str, rate: Decimal
+) -> tuple[dict[str, Any], int, int, int, int]:
+    """-> (invoice, subtotal, fees added on top, grand total, revenue), in cents."""
     items = []
     subtotal = added = included = 0
     fees_by_type: dict[str, int] = {}
@@ -102,7 +104,7 @@ def build_invoice(lines: list[ReservationLine], currency: str, rate: Decimal) ->
         ],
         "revenue": legacy_money(subtotal - included, currency),
     }
-    return invoice, subtotal, added, grand
+    return invoice, subtotal, added, grand, subtotal - included
 
 
 # --- wire -----------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
                 "orderStatus": order.status,
                 "orderArchived": order.archived,
                 "orderFullName": f"{order.first_name} {order.last_name}",
-                "guestFullName": _guest_name(tk, order),
+                "guestFullName": guest_name(tk, order),
                 "archived": tk.archived,
                 "channel": "ONLINE",
                 "canceled": tk.canceled,
@@ -155,7 +157,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
     return out
 
 
-def _guest_name(tk: Ticket, order: Order) -> str:
+def guest_name(tk: Ticket, order: Order) -> str:
     return f"{tk.guest_first_name or order.first_name} {tk.guest_last_name or order.last_name}"
 
 
@@ -394,7 +396,7 @@ def summary(session: Session, principal: Principal, event_id: str | None) -> lis
             func.sum(Order.total_cents),
             func.count(Order.id),
             func.sum(Order.tickets_quantity),
-            func.sum(Order.subtotal_cents),
+            func.sum(Order.revenue_cents),
         )
         .where(Order.site_id == principal.site_id, Order.status.in_(CONFIRMED))
         .group_by(Order.currency)
@@ -403,24 +405,13 @@ def summary(session: Session, principal: Principal, event_id: str | None) -> lis
     if event_id:
         stmt = stmt.where(Order.event_id == event_id)
     out = []
-    for currency, total, n, tickets, _sub in session.execute(stmt).all():
-        revenue = sum(
-            int(Decimal(inv["revenue"]["value"]) * 100)
-            for inv in session.scalars(
-                select(Order.invoice).where(
-                    Order.site_id == principal.site_id,
-                    Order.status.in_(CONFIRMED),
-                    Order.currency == currency,
-                    *([Order.event_id == event_id] if event_id else []),
-                )
-            )
-        )
+    for currency, total, n, tickets, revenue in session.execute(stmt).all():
         out.append(
             {
                 "total": legacy_money(int(total or 0), currency),
                 "totalOrders": int(n),
                 "totalTickets": int(tickets or 0),
-                "revenue": legacy_money(revenue, currency),
+                "revenue": legacy_money(int(revenue or 0), currency),
             }
         )
     return out
@@ -480,7 +471,7 @@ def checkout(
     if "@" not in email or "." not in email.split("@")[-1] or " " in email.strip():
         raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
 
-    invoice, subtotal, added, grand = build_invoice(lines, r.currency, fee_rate)
+    invoice, subtotal, added, grand, revenue = build_invoice(lines, r.currency, fee_rate)
     options = req.options
     if grand == 0:
         provider, status, method = "free", "FREE", None
@@ -509,6 +500,7 @@ def checkout(
         currency=r.currency,
         subtotal_cents=subtotal,
         fees_added_cents=added,
+        revenue_cents=revenue,
         total_cents=grand,
         invoice=invoice,
         hold_expires=r.expiration_date if status == "PENDING" else None,

@@ -263,7 +263,7 @@ def pdf(session: Session, site_id: str, secret: bytes, tickets: list[Ticket], or
             event_location=where,
             ticket_name=tk.name + (f" ({tk.pricing_option_name})" if tk.pricing_option_name else ""),
             ticket_number=tk.ticket_number,
-            guest_name=orders._guest_name(tk, order),
+            guest_name=orders.guest_name(tk, order),
             price="Free" if tk.price_cents == 0 else f"{orders.legacy_money(tk.price_cents, tk.currency)['value']} {tk.currency}",
             order_number=order.order_number,
             qr_payload=sign_ticket_code(secret, site_id, tk.event_id, tk.ticket_number),

@@ -87,7 +87,7 @@ class Principal:
     permissions: frozenset[Permission]
 
     def can(self, *any_of: Permission) -> bool:
-        return any(p in self.permissions for p in any_of)
+        return not self.permissions.isdisjoint(any_of)
 
     @property
     def manages(self) -> bool:
@@ -186,11 +186,12 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 def require(*any_of: Permission) -> Any:
     """Dependency: the caller must hold at least one of these permissions."""
+    needed = frozenset(any_of)
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.can(*any_of):
-            needed = " or ".join(f'"{p.value}"' for p in any_of)
-            raise PermissionDenied(f"This method requires the {needed} permission")
+        if principal.permissions.isdisjoint(needed):
+            names = " or ".join(f'"{p.value}"' for p in any_of)
+            raise PermissionDenied(f"This method requires the {names} permission")
         return principal
 
     return Depends(check)

@@ -80,6 +80,8 @@ def _worker(args: argparse.Namespace) -> int:
     import threading
 
     from .migrations import NotMigrated, check_migrated
+    from .db import Listener
+    from .webhooks import outbox
     from .webhooks.worker import Background, WorkerSettings
 
     db = _db()
@@ -96,12 +98,16 @@ def _worker(args: argparse.Namespace) -> int:
     if args.max_attempts:
         ws.max_attempts = args.max_attempts
     bg = Background(db, args.tick, ws)
+    # PostgreSQL: woken at once when an API process commits deliveries
+    listener = None if db.is_sqlite else Listener(db, {outbox.CHANNEL: lambda _: outbox.committed.set()})
     print("boxoffice: worker running (webhook delivery, sale transitions, reservation expiry)", file=sys.stderr)
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
+    if listener:
+        listener.stop()
     bg.stop()
     db.dispose()
     return 0

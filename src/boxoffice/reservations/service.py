@@ -5,12 +5,15 @@ Inventory discipline (the rule that makes overselling impossible):
 * A definition's free seats are ``actual_limit - sold_count - reserved_count``.
 * Taking seats is ONE conditional statement per definition,
   ``UPDATE ticket_definitions SET reserved_count = reserved_count + q
-  WHERE id = :id AND (NOT limited OR actual_limit - sold_count - reserved_count >= q)``.
-  PostgreSQL re-checks the WHERE on the locked row after any concurrent writer
-  commits; SQLite writers are serialised by ``BEGIN IMMEDIATE``. Zero rows updated
-  means sold out, and the whole transaction (every line) rolls back.
-* Definitions are always updated in id order, so two multi-line reservations cannot
-  deadlock each other.
+  WHERE id = :id AND (NOT limited OR actual_limit - sold_count - reserved_count >= q)``,
+  the last statement before COMMIT. Concurrent Create calls are batched (group commit,
+  :func:`create_batch`): ``q`` is the total of the calls a batch accepted, each
+  decided from the counts it read. PostgreSQL re-checks the WHERE on the locked row
+  after any concurrent writer commits; SQLite writers are serialised by ``BEGIN
+  IMMEDIATE``. Zero rows updated means another transaction took seats since the read:
+  everything rolls back and the batch is decided again with the rows locked.
+* Definitions are always updated (and locked) in id order, so two transactions cannot
+  deadlock each other over them.
 * Every status change is ``UPDATE ticket_reservations SET status = new WHERE id = :id
   AND status = old``; only the transaction that wins that update moves the counters,
   so seats are released or sold exactly once whoever (request, sweeper) gets there.
@@ -22,9 +25,11 @@ Inventory discipline (the rule that makes overselling impossible):
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,8 +37,8 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..auth import IdentityType, Permission, Principal
-from ..db import now
-from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..db import Database, insert_rows, now
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import Event
 from ..money import money, parse_money
 from ..ticket_definitions import live
@@ -54,32 +59,6 @@ class SoldOut(FailedPrecondition):
 
 
 # --- inventory ---------------------------------------------------------------------
-
-
-def hold(session: Session, td_id: str, qty: int, expires: dt.datetime, naive: bool = False) -> bool:
-    """Take ``qty`` seats for a PENDING reservation, or nothing (False: sold out).
-
-    ``naive`` (test only, see Settings.unsafe_naive_inventory) takes them unconditionally:
-    the caller checked availability in an earlier transaction, which is exactly the race."""
-    cond = [TD.id == td_id]
-    if not naive:
-        cond.append(or_(TD.limited.is_(False), TD.actual_limit - TD.sold_count - TD.reserved_count >= qty))
-    res = session.execute(
-        update(TD)
-        .where(*cond)
-        .values(
-            reserved_count=TD.reserved_count + qty,
-            next_hold_expiry=case(
-                (or_(TD.next_hold_expiry.is_(None), TD.next_hold_expiry > expires), expires),
-                else_=TD.next_hold_expiry,
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if res.rowcount == 1:
-        live.touch(session, td_id)
-        return True
-    return False
 
 
 def move(session: Session, counts: dict[str, int], reserved: int = 0, sold: int = 0) -> None:
@@ -316,69 +295,176 @@ def get(session: Session, principal: Principal, reservation_id: str, lock_row: b
     return r
 
 
+# --- Create Ticket Reservation, in batches ----------------------------------------------
+
+
 @dataclass
-class Plan:
-    """A reservation checked against every rule, ready to take its seats."""
+class NewReservation:
+    """One Create Ticket Reservation call, waiting in a batch (see :func:`create_batch`)."""
 
-    reservation: TicketReservation
-    lines: list[ReservationLine]
-    wanted: dict[str, int]
-    names: dict[str, str]
-    release_first: bool
+    principal: Principal
+    request: CreateTicketReservationRequest
 
 
-def plan(
-    session: Session,
-    principal: Principal,
-    req: CreateTicketReservationRequest,
-    default_minutes: int,
-) -> Plan:
-    """Create Ticket Reservation, part 1, on a read-only session: every refusal that does
-    not need a lock, including an early SOLD_OUT when the counters already say so (the
-    conditional UPDATE in :func:`take` stays the only thing that grants seats)."""
-    tr = req.ticket_reservation
+@dataclass
+class _Decision:
+    """A batch checked against every rule: one outcome per call (None = accepted),
+    and what the accepted calls need written."""
+
+    outcomes: list[Any]
+    accepted: list[tuple[int, SimpleNamespace, list[SimpleNamespace], dict[str, str]]]
+    totals: dict[str, int]
+    release: list[str]
+
+
+class _Contended(Exception):
+    """Seats were taken by another transaction between this batch's read and its update."""
+
+
+def create_batch(
+    db: Database, calls: list[NewReservation], default_minutes: int, naive: bool = False
+) -> list[dict[str, Any] | Exception]:
+    """Create Ticket Reservation for many concurrent calls: one outcome each, the wire
+    reservation or the error its caller gets. Every accepted call is written in ONE
+    transaction (group commit, :class:`~boxoffice.db.GroupCommit`).
+
+    1. Decide on a read-only snapshot: every rule, and seats handed out in call order
+       from the free counts. A batch that accepts nothing (sold out) writes nothing.
+    2. Write the accepted reservations, their lines and `created` events, and LAST, right
+       before COMMIT, one conditional UPDATE per definition for the batch's total, so a
+       definition's row lock is held for one statement and the commit.
+    3. If another process took seats since the snapshot, that UPDATE matches no row:
+       roll back, and decide again with the definitions locked (FOR UPDATE), where the
+       counts cannot move until COMMIT.
+
+    ``naive`` (TEST ONLY, Settings.unsafe_naive_inventory) trusts the snapshot and
+    updates unconditionally: the race this design exists to close.
+    """
+    with db.session() as s:
+        decision = _decide(s, calls, default_minutes)
+    if not decision.accepted:
+        return decision.outcomes
+    if naive:  # widen the window the snapshot races in
+        time.sleep(0.01)
+    try:
+        return db.write(lambda s: _write(s, decision, naive))
+    except _Contended:
+        return db.write(lambda s: _write(s, _decide(s, calls, default_minutes, lock=True)))
+
+
+def _decide(session: Session, calls: list[NewReservation], default_minutes: int, lock: bool = False) -> _Decision:
+    t = now()
+    ids = sorted({ln.ticket_definition_id for c in calls for ln in c.request.ticket_reservation.tickets})
+    stmt = select(TD, Event).outerjoin(Event, Event.id == TD.event_id).where(TD.id.in_(ids)).order_by(TD.id)
+    rows = session.execute(stmt.with_for_update(of=TD) if lock else stmt).all()
+    defs = {d.id: d for d, _ in rows}
+    events = {d.event_id: e for d, e in rows if e is not None}
+    due = [i for i, d in defs.items() if d.next_hold_expiry is not None and d.next_hold_expiry <= t]
+    overdue = tds.overdue_holds(session, due, t) if due else {}
+    free = {i: tds.unsold(d, overdue.get(i, 0)) for i, d in defs.items()}
+    decision = _Decision([None] * len(calls), [], defaultdict(int), due)
+    for index, call in enumerate(calls):
+        try:
+            r, lines, wanted = _check(call, defs, events, t, default_minutes)
+            for td_id, q in wanted.items():
+                left = free[td_id]
+                if left is not None and left < q:
+                    raise _sold_out(defs[td_id].name, td_id, q)
+        except WixError as e:
+            decision.outcomes[index] = e
+            continue
+        for td_id, q in wanted.items():
+            if free[td_id] is not None:
+                free[td_id] -= q
+            decision.totals[td_id] += q
+        decision.accepted.append((index, r, lines, call.principal.webhook_identity()))
+    return decision
+
+
+def _write(session: Session, d: _Decision, naive: bool = False) -> list[dict[str, Any] | Exception]:
+    """The write transaction of :func:`create_batch`; the seats are taken last."""
+    t = now()
+    if d.release:  # lazy expiry: free what has run out before counting
+        release_overdue(session, t, d.release)
+    outcomes = list(d.outcomes)
+    if not d.accepted:
+        return outcomes
+    changes = []
+    for index, r, lines, identity in d.accepted:
+        wire = to_wire(r, lines, t)
+        outcomes[index] = wire
+        changes.append(outbox.Change(r.site_id, identity, FQDN, "created", r.id, 1, {"createdEvent": {"entity": wire}}))
+    insert_rows(session, TicketReservation, [vars(r) for _, r, _, _ in d.accepted])
+    insert_rows(session, ReservationLine, [vars(ln) for _, _, lines, _ in d.accepted for ln in lines])
+    outbox.record_many(session, changes)
+    expires = min(r.expiration_date for _, r, _, _ in d.accepted)
+    for td_id in sorted(d.totals):  # id order: two batches never wait on each other in a cycle
+        q = d.totals[td_id]
+        cond = [TD.id == td_id]
+        if not naive:
+            cond.append(or_(TD.limited.is_(False), TD.actual_limit - TD.sold_count - TD.reserved_count >= q))
+        res = session.execute(
+            update(TD)
+            .where(*cond)
+            .values(
+                reserved_count=TD.reserved_count + q,
+                next_hold_expiry=case(
+                    (or_(TD.next_hold_expiry.is_(None), TD.next_hold_expiry > expires), expires),
+                    else_=TD.next_hold_expiry,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:
+            raise _Contended(td_id)
+        live.touch(session, td_id)
+    return outcomes
+
+
+
+
+def _check(
+    call: NewReservation, defs: dict[str, TD], events: dict[str, Event], t: dt.datetime, default_minutes: int
+) -> tuple[SimpleNamespace, list[SimpleNamespace], dict[str, int]]:
+    """Every rule of one call except seat availability; the reservation it would create
+    (plain rows: they go to a bulk INSERT and to :func:`to_wire`, never to the ORM)."""
+    principal, tr = call.principal, call.request.ticket_reservation
     settings_in = tr.additional_reservation_settings
     disable_limit = bool(settings_in and settings_in.disable_ticket_limit_validation)
     allow_hidden = bool(settings_in and settings_in.enable_hidden_ticket_reservation)
     if (disable_limit or allow_hidden) and not principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS):
         raise PermissionDenied("additionalReservationSettings need the \"Manage Orders\" permission")
-    t = now()
-    ids = {ln.ticket_definition_id for ln in tr.tickets}
-    defs = {
-        d.id: d for d in session.scalars(select(TD).where(TD.id.in_(ids), TD.site_id == principal.site_id))
-    }
+    mine: dict[str, TD] = {}
     for i, ln in enumerate(tr.tickets):
-        if ln.ticket_definition_id not in defs:
+        d = defs.get(ln.ticket_definition_id)
+        if d is None or d.site_id != principal.site_id:
             raise NotFound(
                 f"Ticket definition {ln.ticket_definition_id} not found",
                 code="TICKET_DEFINITION_NOT_FOUND",
                 data={"field": f"ticketReservation.tickets[{i}].ticketDefinitionId"},
             )
-    event_ids = {d.event_id for d in defs.values()}
-    evs = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
-    for e_id in event_ids:
-        e = evs.get(e_id)
+        mine[d.id] = d
+    for e_id in sorted({d.event_id for d in mine.values()}):
+        e = events.get(e_id)
         if e is None:
             raise NotFound(f"Event {e_id} not found", code="EVENT_NOT_FOUND")
         if e.state != "PUBLISHED":
             raise FailedPrecondition(f"Event {e_id} is not published", code="EVENT_NOT_PUBLISHED")
-    currencies = {d.currency for d in defs.values()}
+    currencies = {d.currency for d in mine.values()}
     if len(currencies) > 1:
         raise FailedPrecondition(
             f"Tickets in one reservation must share a currency, got {', '.join(sorted(currencies))}",
             code="MIXED_CURRENCIES",
         )
-    first_event = evs[defs[tr.tickets[0].ticket_definition_id].event_id]
+    first_event = events[mine[tr.tickets[0].ticket_definition_id].event_id]
     ev_tickets = first_event.registration.get("tickets") or {}
     minutes = int(ev_tickets.get("reservationDurationInMinutes") or default_minutes)
-    expires = t + dt.timedelta(minutes=minutes)
-
-    r = TicketReservation(
+    r = SimpleNamespace(
         id=str(uuid.uuid4()),
         site_id=principal.site_id,
         revision=1,
         status="PENDING",
-        expiration_date=expires,
+        expiration_date=t + dt.timedelta(minutes=minutes),
         created_date=t,
         updated_date=t,
         member_id=principal.identity_id if principal.identity_type == IdentityType.MEMBER else None,
@@ -392,12 +478,12 @@ def plan(
         },
         extended_fields=tr.extended_fields.model_dump(exclude_none=True) if tr.extended_fields else None,
         tags=tr.tags,
-        event_seq=0,
+        event_seq=1,  # its `created` event
     )
-    lines: list[ReservationLine] = []
+    lines: list[SimpleNamespace] = []
     wanted: dict[str, int] = defaultdict(int)
     for i, ln in enumerate(tr.tickets):
-        d = defs[ln.ticket_definition_id]
+        d = mine[ln.ticket_definition_id]
         where = f"ticketReservation.tickets[{i}]"
         status = tds.sale_status(d, t)
         if status != "SALE_STARTED":
@@ -409,7 +495,7 @@ def plan(
         price, option_id, option_name, guest = _price(d, ln.ticket_info, where)
         wanted[d.id] += ln.quantity
         lines.append(
-            ReservationLine(
+            SimpleNamespace(
                 id=str(uuid.uuid4()),
                 reservation_id=r.id,
                 position=i,
@@ -429,7 +515,7 @@ def plan(
         for td_id, q in wanted.items():
             if q > tds.MAX_PER_CHECKOUT:
                 raise FailedPrecondition(
-                    f"At most {tds.MAX_PER_CHECKOUT} tickets of \"{defs[td_id].name}\" per checkout",
+                    f"At most {tds.MAX_PER_CHECKOUT} tickets of \"{mine[td_id].name}\" per checkout",
                     code="TICKET_LIMIT_PER_CHECKOUT_EXCEEDED",
                     data={"ticketDefinitionId": td_id, "limitPerCheckout": tds.MAX_PER_CHECKOUT},
                 )
@@ -438,37 +524,11 @@ def plan(
             raise FailedPrecondition(
                 f"At most {limit} tickets per order", code="TICKET_LIMIT_PER_ORDER_EXCEEDED", data={"limit": limit}
             )
-    due = [i for i in wanted if defs[i].next_hold_expiry is not None and defs[i].next_hold_expiry <= t]
-    overdue = tds.overdue_holds(session, due, t) if due else {}
-    for td_id, q in wanted.items():
-        left = tds.unsold(defs[td_id], overdue.get(td_id, 0))
-        if left is not None and left < q:
-            raise _sold_out(defs[td_id].name, td_id, q)
-    return Plan(r, lines, dict(wanted), {i: d.name for i, d in defs.items()}, bool(due))
+    return r, lines, dict(wanted)
 
 
 def _sold_out(name: str, td_id: str, q: int) -> SoldOut:
     return SoldOut(f'Not enough "{name}" tickets left', data={"ticketDefinitionId": td_id, "requested": q})
-
-
-def take(session: Session, principal: Principal, p: Plan, naive: bool = False) -> tuple[TicketReservation, list[ReservationLine]]:
-    """Create Ticket Reservation, part 2, the write transaction. The seats are taken LAST,
-    right before COMMIT, so each definition's row lock is held for one statement and the
-    commit, not across the inserts (this is what lets a flash sale go fast)."""
-    t = now()
-    if p.release_first:  # lazy expiry: free what has run out before counting
-        release_overdue(session, t, sorted(p.wanted))
-    r, lines = p.reservation, p.lines
-    r.event_seq = 0
-    session.add(r)
-    session.flush()
-    session.add_all(lines)
-    _emit(session, principal.webhook_identity(), r, lines, "created")
-    session.flush()
-    for td_id in sorted(p.wanted):
-        if not hold(session, td_id, p.wanted[td_id], r.expiration_date, naive):
-            raise _sold_out(p.names[td_id], td_id, p.wanted[td_id])
-    return r, lines
 
 
 def _price(d: TD, info: Any, where: str) -> tuple[int, str | None, str | None, int | None]:

@@ -82,36 +82,6 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("live_touched", None)
 
 
-class Listener:
-    """PostgreSQL: one LISTEN connection per process, feeding the hub."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="boxoffice-live", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import psycopg
-
-        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    while not self._stop.is_set():
-                        ids = {n.payload for n in conn.notifies(timeout=0.5)}
-                        if ids:
-                            hub.publish(ids)
-            except Exception:
-                log.exception("live listener lost its connection; reconnecting")
-                self._stop.wait(1)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 def snapshot(db: Database, site_id: str, td_id: str) -> dict[str, Any] | None:
     from . import service
 

@@ -6,13 +6,15 @@ lost (change committed, event not) nor invented (event committed, change not).
 
 from __future__ import annotations
 
+import threading
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from ..db import now
+from ..db import insert_rows, now
 from ..timefmt import iso
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
@@ -27,25 +29,45 @@ def record(
     entity_id: str,
     sequence: int,
     body: dict[str, Any],
-) -> OutboxEvent:
+) -> None:
     """Append one domain event; ``body`` is one of createdEvent/updatedEvent/deletedEvent/actionEvent."""
+    record_many(session, [Change(site_id, identity, entity_fqdn, slug, entity_id, sequence, body)])
+
+
+@dataclass
+class Change:
+    """One domain event to append (the arguments of :func:`record`)."""
+
+    site_id: str
+    identity: dict[str, str]
+    entity_fqdn: str
+    slug: str
+    entity_id: str
+    sequence: int
+    body: dict[str, Any]
+
+
+def record_many(session: Session, changes: list[Change]) -> None:
+    """Append several domain events with one INSERT (and one subscription lookup)."""
     t = now()
-    event_id = str(uuid.uuid4())
-    payload = {
-        "id": event_id,
-        "entityFqdn": entity_fqdn,
-        "slug": slug,
-        "entityId": entity_id,
-        **body,
-        "eventTime": iso(t),
-        "triggeredByAnonymizeRequest": False,
-        "entityEventSequence": str(sequence),
-    }
-    return _append(session, site_id, identity, f"{entity_fqdn}_{slug}", entity_fqdn, slug, entity_id, sequence, payload, t)
+    created = iso(t)
+    rows = []
+    for c in changes:
+        payload = {
+            "id": str(uuid.uuid4()),
+            "entityFqdn": c.entity_fqdn,
+            "slug": c.slug,
+            "entityId": c.entity_id,
+            **c.body,
+            "eventTime": created,
+            "triggeredByAnonymizeRequest": False,
+            "entityEventSequence": str(c.sequence),
+        }
+        rows.append(_row(c.site_id, c.identity, f"{c.entity_fqdn}_{c.slug}", c.entity_fqdn, c.slug, c.entity_id, c.sequence, payload, t))
+    _append(session, rows)
 
 
-def _append(
-    session: Session,
+def _row(
     site_id: str,
     identity: dict[str, str],
     event_type: str,
@@ -55,48 +77,81 @@ def _append(
     sequence: int,
     payload: dict[str, Any],
     t: Any,
-) -> OutboxEvent:
-    """The one place an outbox row (and its deliveries) is written."""
-    row = OutboxEvent(
-        event_id=payload["id"],
-        site_id=site_id,
-        event_type=event_type,
-        entity_fqdn=entity_fqdn,
-        slug=slug,
-        entity_id=entity_id,
-        entity_event_sequence=sequence,
-        payload=payload,
-        identity=identity,
-        created_date=t,
-    )
-    session.add(row)
-    fan_out(session, row)
-    return row
+) -> dict[str, Any]:
+    return {
+        "event_id": payload["id"],
+        "site_id": site_id,
+        "event_type": event_type,
+        "entity_fqdn": entity_fqdn,
+        "slug": slug,
+        "entity_id": entity_id,
+        "entity_event_sequence": sequence,
+        "payload": payload,
+        "identity": identity,
+        "created_date": t,
+    }
 
 
-def fan_out(session: Session, row: OutboxEvent) -> None:
-    """One delivery per subscription that wants this event, in the event's transaction."""
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The one place outbox rows (and their deliveries) are written: one delivery per
+    subscription that wants the event, in the event's own transaction."""
     subs = session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.event_types).where(
-            WebhookSubscription.site_id == row.site_id
+        select(WebhookSubscription.site_id, WebhookSubscription.id, WebhookSubscription.event_types).where(
+            WebhookSubscription.site_id.in_({r["site_id"] for r in rows})
         )
     ).all()
-    wanted = [sid for sid, types in subs if "*" in types or row.event_type in types]
-    if not wanted:
+    wanted = [
+        [sid for site, sid, types in subs if site == r["site_id"] and ("*" in types or r["event_type"] in types)]
+        for r in rows
+    ]
+    if not any(wanted):
+        insert_rows(session, OutboxEvent, rows)
         return
-    session.flush()  # the event's position
-    for sid in wanted:
-        session.add(
-            WebhookDelivery(
-                subscription_id=sid,
-                outbox_position=row.position,
-                entity_id=row.entity_id,
-                status="PENDING",
-                attempts=0,
-                next_attempt_date=row.created_date,
-                created_date=row.created_date,
-            )
-        )
+    _announce(session)
+    table = OutboxEvent.__table__
+    positions = session.scalars(table.insert().returning(table.c.position, sort_by_parameter_order=True), rows).all()
+    insert_rows(
+        session,
+        WebhookDelivery,
+        [
+            {
+                "subscription_id": sid,
+                "outbox_position": position,
+                "entity_id": r["entity_id"],
+                "status": "PENDING",
+                "attempts": 0,
+                "next_attempt_date": r["created_date"],
+                "created_date": r["created_date"],
+            }
+            for position, r, sids in zip(positions, rows, wanted, strict=True)
+            for sid in sids
+        ],
+    )
+
+
+# Deliveries were committed: wakes idle workers. In this process through the event
+# (set after COMMIT); in the others through PostgreSQL NOTIFY on CHANNEL.
+CHANNEL = "boxoffice_outbox"
+committed = threading.Event()
+
+
+def _announce(session: Session) -> None:
+    if session.info.get("outbox_deliveries"):
+        return
+    session.info["outbox_deliveries"] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("outbox_deliveries", False):
+        committed.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("outbox_deliveries", None)
 
 
 LEGACY_PREFIX = "wix.events.ticketing.events"
@@ -111,10 +166,10 @@ def record_legacy(
     entity_id: str,
     sequence: int,
     data: dict[str, Any],
-) -> OutboxEvent:
+) -> None:
     """Append a legacy (non-domain) event such as ``OrderConfirmed``: its payload is the
     data itself. It carries ``id`` too, since legacy receivers get no envelope id to
     drop duplicates by."""
     t = now()
     payload = {"id": str(uuid.uuid4()), "timestamp": iso(t), **data}
-    return _append(session, site_id, identity, f"{LEGACY_PREFIX}.{name}", LEGACY_PREFIX, name, entity_id, sequence, payload, t)
+    _append(session, [_row(site_id, identity, f"{LEGACY_PREFIX}.{name}", LEGACY_PREFIX, name, entity_id, sequence, payload, t)])

@@ -37,7 +37,7 @@ from ..db import Database, now
 from ..reservations.service import overdue_exists, release_overdue
 from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import TicketDefinition as TD
-from . import signing
+from . import outbox, signing
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("boxoffice.worker")
@@ -65,7 +65,8 @@ class WorkerSettings:
     max_attempts: int = 8
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
-    idle_sleep: float = 0.05
+    idle_sleep: float = 0.05  # first wait when nothing is due; doubles while idle...
+    idle_max: float = 1.0  # ...up to this (a commit with deliveries wakes it at once)
 
     @classmethod
     def from_settings(cls, settings: Any) -> WorkerSettings:
@@ -81,6 +82,12 @@ class WorkerSettings:
 def backoff(attempts: int, s: WorkerSettings) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2^attempts)]."""
     return random.uniform(0, min(s.backoff_cap, s.backoff_base * 2**attempts))
+
+
+def due_exists(session: Session, t: dt.datetime) -> bool:
+    D = WebhookDelivery
+    probe = select(D.id).where(D.status == "PENDING", D.next_attempt_date <= t).limit(1)
+    return session.execute(probe).first() is not None
 
 
 def claim(session: Session, t: dt.datetime, s: WorkerSettings) -> list[Job]:
@@ -146,6 +153,11 @@ class Worker:
         return None if 200 <= r.status_code < 300 else f"HTTP {r.status_code}"
 
     def run_once(self) -> int:
+        # An idle worker asks every `idle_sleep`: one read-only probe, not a write
+        # transaction, so that waiting costs (almost) nothing.
+        with self.db.session() as s:
+            if not due_exists(s, now()):
+                return 0
         jobs = self.db.write(lambda s: claim(s, now(), self.s))
         if not jobs:
             return 0
@@ -250,13 +262,22 @@ class Background:
             th.start()
 
     def _deliver(self) -> None:
+        s = self.worker.s
+        idle = s.idle_sleep
         while not self._stop.is_set():
             try:
-                if self.worker.run_once() == 0:
-                    self._stop.wait(self.worker.s.idle_sleep)
+                if self.worker.run_once():
+                    idle = s.idle_sleep
+                    continue
             except Exception:
                 log.exception("delivery round failed")
                 self._stop.wait(1)
+                continue
+            if outbox.committed.wait(idle):
+                outbox.committed.clear()
+                idle = s.idle_sleep
+            else:  # retries come due by the clock: keep looking, less often
+                idle = min(idle * 2, s.idle_max)
 
     def _schedule(self) -> None:
         while not self._stop.wait(self.tick_seconds):
@@ -270,6 +291,7 @@ class Background:
 
     def stop(self) -> None:
         self._stop.set()
+        outbox.committed.set()
         for th in self._threads:
             th.join(timeout=15)
         self.worker.close()

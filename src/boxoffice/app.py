@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from functools import partial
 
@@ -85,6 +86,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # (and wakes its webhook worker) at once
         handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: lambda _: outbox.committed.set()}
         listener = None if db.is_sqlite else Listener(db, handlers)
+        # Everything alive now (modules, the app, its routes and models) lives as long as
+        # the process: keep it out of the cyclic GC's full collections, which otherwise
+        # stopped every thread for 100-170 ms every second or two under load.
+        gc.freeze()
         yield
         app.state.reserve.close()
         if listener:

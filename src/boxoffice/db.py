@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import DateTime, Engine, String, create_engine, event, select
+from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +133,7 @@ class Database:
         # Reads on PostgreSQL run in autocommit: one round trip per statement instead of
         # BEGIN + statement + COMMIT. Each statement still sees one consistent snapshot.
         read_bind = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_bind = read_bind
         self._read = sessionmaker(read_bind, expire_on_commit=False)
         write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._write = sessionmaker(write_bind, expire_on_commit=False)
@@ -148,6 +149,13 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only Core connection, for a hot path's one or two statements without an
+        ORM session to set up. Nothing written here is kept."""
+        with self._read_bind.connect() as conn:
+            yield conn
 
     def write(self, fn: Callable[[Session], T], attempts: int = 3) -> T:
         """Run ``fn`` in one write transaction; rerun it (from scratch) if the database
@@ -262,8 +270,11 @@ class GroupCommit(Generic[In, Out]):
                     return
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             outcomes = self._outcomes([item for item, _, _ in batch])
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Out], Any]]] = {}
             for (_, fut, loop), outcome in zip(batch, outcomes, strict=True):
-                loop.call_soon_threadsafe(_settle, fut, outcome)
+                by_loop.setdefault(loop, []).append((fut, outcome))
+            for loop, settled in by_loop.items():  # one wake-up per loop, not per call
+                loop.call_soon_threadsafe(_settle, settled)
 
     def _outcomes(self, items: list[In]) -> list[Out | BaseException]:
         try:
@@ -319,13 +330,14 @@ class Listener:
         self._thread.join(timeout=5)
 
 
-def _settle(fut: asyncio.Future[Any], outcome: Any) -> None:
-    if fut.done():  # the caller went away (client disconnected)
-        return
-    if isinstance(outcome, BaseException):
-        fut.set_exception(outcome)
-    else:
-        fut.set_result(outcome)
+def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for fut, outcome in settled:
+        if fut.done():  # the caller went away (client disconnected)
+            continue
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
 
 
 __all__ = ["Base", "Database", "GroupCommit", "Listener", "insert_rows", "UTCDateTime", "Text", "now", "lock", "select"]

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, literal, select
+from sqlalchemy import Connection, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
@@ -159,7 +159,7 @@ def to_wire(
     return out
 
 
-def overdue_holds(session: Session, td_ids: list[str], t: dt.datetime) -> dict[str, int]:
+def overdue_holds(session: Session | Connection, td_ids: list[str], t: dt.datetime) -> dict[str, int]:
     """Seats still counted as reserved whose reservation is past its expiry: they read as free."""
     if not td_ids:
         return {}

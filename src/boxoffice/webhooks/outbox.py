@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 from ..db import insert_rows, now
@@ -92,14 +92,16 @@ def _row(
     }
 
 
+_SUBS = WebhookSubscription.__table__.c
+_SUBSCRIPTIONS = select(_SUBS.site_id, _SUBS.id, _SUBS.event_types).where(
+    _SUBS.site_id.in_(bindparam("sites", expanding=True))
+)
+
+
 def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     """The one place outbox rows (and their deliveries) are written: one delivery per
     subscription that wants the event, in the event's own transaction."""
-    subs = session.execute(
-        select(WebhookSubscription.site_id, WebhookSubscription.id, WebhookSubscription.event_types).where(
-            WebhookSubscription.site_id.in_({r["site_id"] for r in rows})
-        )
-    ).all()
+    subs = session.connection().execute(_SUBSCRIPTIONS, {"sites": sorted({r["site_id"] for r in rows})}).all()
     wanted = [
         [sid for site, sid, types in subs if site == r["site_id"] and ("*" in types or r["event_type"] in types)]
         for r in rows

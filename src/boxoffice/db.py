@@ -3,7 +3,10 @@
 Locking discipline (read this before writing a service function):
 
 * One request = one session = one transaction, committed once at the end of the
-  request by :func:`write_session` (or rolled back when anything raised).
+  request by :meth:`Database.session` / :meth:`Database.write` (or rolled back when
+  anything raised). The one exception is a hot write that many buyers make at once
+  (Create Ticket Reservation): its concurrent calls share one transaction through
+  :class:`GroupCommit`, each call still all-or-nothing.
 * Write transactions on SQLite start with ``BEGIN IMMEDIATE``: the writer takes the
   database's write lock up front, so two writers never both read and then fail to
   upgrade (SQLite's "database is locked" deadlock). ``busy_timeout`` makes the

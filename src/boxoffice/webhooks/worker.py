@@ -66,7 +66,7 @@ class WorkerSettings:
     backoff_base: float = 1.0
     backoff_cap: float = 3600.0
     idle_sleep: float = 0.05  # first wait when nothing is due; doubles while idle...
-    idle_max: float = 1.0  # ...up to this (a commit with deliveries wakes it at once)
+    idle_max: float = 0.25  # ...up to this (a commit with deliveries wakes it at once)
 
     @classmethod
     def from_settings(cls, settings: Any) -> WorkerSettings:

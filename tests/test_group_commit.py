@@ -81,6 +81,29 @@ def test_a_batch_that_raises_is_rerun_call_by_call():
     assert isinstance(out[2], RuntimeError)
 
 
+def test_a_caller_whose_loop_closed_does_not_stop_the_next_batches():
+    started, release = threading.Event(), threading.Event()
+
+    def run(items: list[int]) -> list[object]:
+        started.set()
+        release.wait(5)
+        return items
+
+    gc = GroupCommit(run, name="test")
+
+    async def abandon() -> None:
+        asyncio.ensure_future(gc(1))
+        await asyncio.sleep(0)  # queued; this loop closes before the outcome is ready
+
+    try:
+        asyncio.run(abandon())
+        assert started.wait(5)
+        release.set()
+        assert asyncio.run(asyncio.wait_for(gc(2), 5)) == 2
+    finally:
+        gc.close()
+
+
 # --- Create Ticket Reservation in batches --------------------------------------------------
 
 

@@ -266,18 +266,26 @@ class GroupCommit(Generic[In, Out]):
         return await fut
 
     def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._busy = False
-                    return
-                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
-            outcomes = self._outcomes([item for item, _, _ in batch])
-            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Out], Any]]] = {}
-            for (_, fut, loop), outcome in zip(batch, outcomes, strict=True):
-                by_loop.setdefault(loop, []).append((fut, outcome))
-            for loop, settled in by_loop.items():  # one wake-up per loop, not per call
-                loop.call_soon_threadsafe(_settle, settled)
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        self._busy = False
+                        return
+                    batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                outcomes = self._outcomes([item for item, _, _ in batch])
+                by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Out], Any]]] = {}
+                for (_, fut, loop), outcome in zip(batch, outcomes, strict=True):
+                    by_loop.setdefault(loop, []).append((fut, outcome))
+                for loop, settled in by_loop.items():  # one wake-up per loop, not per call
+                    try:
+                        loop.call_soon_threadsafe(_settle, settled)
+                    except RuntimeError:  # that loop has closed: nobody waits for these any more
+                        pass
+        except BaseException:
+            with self._lock:  # the next call starts a new drain
+                self._busy = False
+            raise
 
     def _outcomes(self, items: list[In]) -> list[Out | BaseException]:
         try:

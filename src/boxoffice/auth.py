@@ -186,10 +186,9 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 def require(*any_of: Permission) -> Any:
     """Dependency: the caller must hold at least one of these permissions."""
-    needed = frozenset(any_of)
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.permissions.isdisjoint(needed):
+        if not principal.can(*any_of):
             names = " or ".join(f'"{p.value}"' for p in any_of)
             raise PermissionDenied(f"This method requires the {names} permission")
         return principal

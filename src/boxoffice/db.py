@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event, select
+from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -303,6 +303,15 @@ class GroupCommit(Generic[In, Out]):
             thread.shutdown(wait=True)
 
 
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+def notify(session: Session, channel: str, payload: str = "") -> None:
+    """PostgreSQL NOTIFY inside the session's transaction: delivered to every
+    :class:`Listener` when it commits, never if it rolls back."""
+    session.connection().execute(_NOTIFY, {"channel": channel, "payload": payload})
+
+
 class Listener:
     """PostgreSQL LISTEN in a thread of its own: ``handlers[channel](payloads)`` for each
     burst of notifications. A NOTIFY sent inside a transaction arrives only once it
@@ -351,7 +360,7 @@ def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
             fut.set_result(outcome)
 
 
-__all__ = ["Base", "Database", "GroupCommit", "Listener", "insert_rows", "UTCDateTime", "Text", "now", "lock", "select"]
+__all__ = ["Base", "Database", "GroupCommit", "Listener", "insert_rows", "notify", "UTCDateTime", "Text", "now", "lock", "select"]
 
 
 # --- FastAPI dependency -------------------------------------------------------------

@@ -252,12 +252,6 @@ def to_wire(r: TicketReservation, lines: list[ReservationLine], t: dt.datetime |
 
 def _emit(session: Session, identity: dict[str, str], r: TicketReservation, lines: list[ReservationLine], slug: str) -> None:
     r.event_seq += 1
-    entity = to_wire(r, lines)
-    body = {
-        "created": {"createdEvent": {"entity": entity}},
-        "updated": {"updatedEvent": {"currentEntity": entity}},
-        "deleted": {"deletedEvent": {"deletedEntity": entity}},
-    }[slug]
     outbox.record(
         session,
         site_id=r.site_id,
@@ -266,8 +260,16 @@ def _emit(session: Session, identity: dict[str, str], r: TicketReservation, line
         slug=slug,
         entity_id=r.id,
         sequence=r.event_seq,
-        body=body,
+        body=_event_body(slug, to_wire(r, lines)),
     )
+
+
+def _event_body(slug: str, entity: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "created": {"createdEvent": {"entity": entity}},
+        "updated": {"updatedEvent": {"currentEntity": entity}},
+        "deleted": {"deletedEvent": {"deletedEntity": entity}},
+    }[slug]
 
 
 # --- methods -------------------------------------------------------------------------------
@@ -384,8 +386,13 @@ _TAKE = (  # the inventory rule itself
     .values(_TAKE_VALUES)
 )
 _TAKE_NAIVE = update(_TD).where(_TD.c.id == bindparam("td")).values(_TAKE_VALUES)  # TEST ONLY
-# PostgreSQL: the same update also sends the live-count NOTIFY (one round trip less)
-_TAKE_PG = {False: _TAKE.returning(live.notify_returning(_TD.c.id)), True: _TAKE_NAIVE.returning(live.notify_returning(_TD.c.id))}
+# by (PostgreSQL, naive): on PostgreSQL the update also sends the live-count NOTIFY
+_TAKES = {
+    (False, False): _TAKE,
+    (False, True): _TAKE_NAIVE,
+    (True, False): _TAKE.returning(live.notify_returning(_TD.c.id)),
+    (True, True): _TAKE_NAIVE.returning(live.notify_returning(_TD.c.id)),
+}
 
 
 def _decide(conn: Connection, calls: list[NewReservation], default_minutes: int, lock: bool = False) -> _Decision:
@@ -426,14 +433,14 @@ def _write(session: Session, d: _Decision, naive: bool = False) -> list[dict[str
     for index, r, lines, identity in d.accepted:
         wire = to_wire(r, lines, t)
         outcomes[index] = wire
-        changes.append(outbox.Change(r.site_id, identity, FQDN, "created", r.id, 1, {"createdEvent": {"entity": wire}}))
+        changes.append(outbox.Change(r.site_id, identity, FQDN, "created", r.id, r.event_seq, _event_body("created", wire)))
     insert_rows(session, TicketReservation, [vars(r) for _, r, _, _ in d.accepted])
     insert_rows(session, ReservationLine, [vars(ln) for _, _, lines, _ in d.accepted for ln in lines])
     outbox.record_many(session, changes)
     expires = min(r.expiration_date for _, r, _, _ in d.accepted)
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
-    take = _TAKE_PG[naive] if postgres else _TAKE_NAIVE if naive else _TAKE
+    take = _TAKES[postgres, naive]
     for td_id in sorted(d.totals):  # id order: two batches never wait on each other in a cycle
         res = conn.execute(take, {"td": td_id, "q": d.totals[td_id], "expires": expires})
         if (len(res.all()) if postgres else res.rowcount) != 1:

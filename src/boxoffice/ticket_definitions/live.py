@@ -21,10 +21,10 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from ..db import Database, now
+from ..db import Database, notify, now
 from .models import TicketDefinition as TD
 
 log = logging.getLogger("boxoffice.live")
@@ -60,9 +60,6 @@ class Hub:
 hub = Hub()
 
 
-_NOTIFY = text("SELECT pg_notify(:c, :i)")
-
-
 def touch(session: Session, td_id: str, notified: bool = False) -> None:
     """Announce, once the transaction commits, that ``td_id`` changed. ``notified``: the
     caller's own statement already did ``pg_notify`` (see :func:`notify_returning`)."""
@@ -71,7 +68,7 @@ def touch(session: Session, td_id: str, notified: bool = False) -> None:
         return
     touched.add(td_id)
     if not notified and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_NOTIFY, {"c": CHANNEL, "i": td_id})
+        notify(session, CHANNEL, td_id)
 
 
 def notify_returning(id_column: Any) -> Any:

@@ -11,10 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, text
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
-from ..db import insert_rows, now
+from ..db import insert_rows, notify, now
 from ..timefmt import iso
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
@@ -142,7 +142,7 @@ def _announce(session: Session) -> None:
         return
     session.info["outbox_deliveries"] = True
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+        notify(session, CHANNEL)
 
 
 @event.listens_for(Session, "after_commit")

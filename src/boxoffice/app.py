@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         )
         # PostgreSQL: what other processes commit reaches this one's live streams
         # (and wakes its webhook worker) at once
-        handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: lambda _: outbox.committed.set()}
+        handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake}
         listener = None if db.is_sqlite else Listener(db, handlers)
         # Everything alive now (modules, the app, its routes and models) lives as long as
         # the process: keep it out of the cyclic GC's full collections, which otherwise
@@ -103,9 +103,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Self-hostable event ticketing that implements the Wix Events ticketing API.",
         lifespan=lifespan,
-        # FastAPI's OpenTelemetry hooks ask for the global providers on every request
-        # (~6% of a reservation's CPU); on only when asked for
-        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db

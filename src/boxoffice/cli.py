@@ -99,7 +99,7 @@ def _worker(args: argparse.Namespace) -> int:
         ws.max_attempts = args.max_attempts
     bg = Background(db, args.tick, ws)
     # PostgreSQL: woken at once when an API process commits deliveries
-    listener = None if db.is_sqlite else Listener(db, {outbox.CHANNEL: lambda _: outbox.committed.set()})
+    listener = None if db.is_sqlite else Listener(db, {outbox.CHANNEL: outbox.wake})
     print("boxoffice: worker running (webhook delivery, sale transitions, reservation expiry)", file=sys.stderr)
     try:
         while not stop.wait(0.5):

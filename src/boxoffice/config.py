@@ -40,10 +40,6 @@ class Settings(BaseSettings):
     # First retry waits up to this many seconds; each further one up to twice as long
     # (full jitter), never more than an hour.
     webhook_backoff_seconds: float = 1.0
-    # FastAPI's OpenTelemetry spans, metrics and logs for every request (they go to the
-    # providers you configure, e.g. with opentelemetry-instrument). Off by default: the
-    # check alone costs a flash sale ~6% of its CPU.
-    telemetry: bool = False
     # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
     # it" in two transactions, so that tests can prove they would catch overselling
     # (as pretix's concurrency tests first prove the race). Never set it in production.

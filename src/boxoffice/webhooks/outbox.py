@@ -137,6 +137,11 @@ CHANNEL = "boxoffice_outbox"
 committed = threading.Event()
 
 
+def wake(_: set[str]) -> None:
+    """The :class:`~boxoffice.db.Listener` handler for CHANNEL."""
+    committed.set()
+
+
 def _announce(session: Session) -> None:
     if session.info.get("outbox_deliveries"):
         return

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     unsafe_naive_inventory: bool = False
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
+    # Largest request body in bytes; larger ones are refused with 413 before parsing.
+    max_body_bytes: int = 1_000_000
+    # Webhook URLs: a site owner (a tenant) may not point deliveries at loopback,
+    # private, link-local or metadata addresses unless the operator allows it here.
+    # Checked when a subscription is added and again on the resolved address at send.
+    webhook_allow_private_urls: bool = False
+    # Deliveries in flight to one subscription at a time, so that one slow receiver
+    # cannot take every sender of a worker.
+    webhook_per_subscription_concurrency: int = 4
+    # Open live-counter streams per process; the next one is answered 503.
+    live_max_streams: int = 5_000
+    # Pay-in-person (OFFLINE_PENDING) orders hold their seats at most this many hours,
+    # and never past the event's start; unconfirmed then, they are canceled and the
+    # seats released.
+    offline_hold_hours: float = 72.0
 
 
 @lru_cache

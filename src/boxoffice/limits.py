@@ -1,0 +1,44 @@
+"""Every limit on input that can grow, in one place (README "Security" lists them).
+
+Why one module: a limit scattered over schemas and services is a limit nobody can
+review. Each value here is what a request may carry at most; above it the request is
+refused with a 400 (413 for the body as a whole) before anything is built or written.
+"""
+
+from __future__ import annotations
+
+# --- the request as a whole ---------------------------------------------------------
+# Bytes of one request body (BOXOFFICE_MAX_BODY_BYTES overrides it); 413 above it.
+MAX_BODY_BYTES = 1_000_000
+# Nesting depth of any JSON a client sends (body, the SDK's `.r` parameter, free-form maps).
+MAX_JSON_DEPTH = 32
+
+# --- the query language (query.py) --------------------------------------------------
+# Field conditions ("leaves") in one filter, however they are nested.
+FILTER_MAX_LEAVES = 200
+# Nesting of $and / $or / $not.
+FILTER_MAX_DEPTH = 10
+# Values in one $in / $nin.
+FILTER_MAX_IN = 500
+# Values bound into the SQL of one filter, all leaves together.
+FILTER_MAX_VALUES = 1_000
+# Sort items in one query.
+SORT_MAX_ITEMS = 10
+# Offset paging: Wix's own lists refuse deep offsets too; cursors reach further cheaply.
+MAX_OFFSET = 100_000
+
+# --- free-form maps a buyer sends (reservation tags, extendedFields) ----------------
+# Serialised size of one such map, its nesting depth, and its keys at any one level.
+FREEFORM_MAX_BYTES = 16_384
+FREEFORM_MAX_DEPTH = 8
+FREEFORM_MAX_KEYS = 100
+
+# --- money ----------------------------------------------------------------------------
+# A price (ticket, price option, guest price), in cents: 1,000,000.00 is refused.
+MAX_PRICE_CENTS = 100_000_000
+# An order's total, in cents (all its tickets and fees): 10,000,000.00 is refused.
+MAX_ORDER_TOTAL_CENTS = 1_000_000_000
+
+# --- webhooks ---------------------------------------------------------------------------
+# Subscriptions per site.
+MAX_SUBSCRIPTIONS_PER_SITE = 50

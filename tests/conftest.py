@@ -27,7 +27,9 @@ from boxoffice.db import Base, Database
 from boxoffice.migrations import upgrade
 
 PG_ADMIN_URL = os.environ.get("BOXOFFICE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PG_DB = "boxoffice_test"
+# BOXOFFICE_TEST_PG_DB: another scratch database name, so that two test runs on one
+# server (two checkouts, or two people) do not drop each other's database.
+PG_DB = os.environ.get("BOXOFFICE_TEST_PG_DB", "boxoffice_test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -158,8 +158,13 @@ def test_buyers_see_only_their_own(api, make_api, shop):
     mine = reserve(alice, td["id"])
     assert mine["visitorId"]
     assert alice.get(f"{RES}/{mine['id']}").status_code == 200
-    assert bob.get(f"{RES}/{mine['id']}").status_code == 403
-    assert bob.post(f"{RES}/{mine['id']}/cancel", {}).status_code == 403
+    # another buyer's reservation answers exactly as an unknown one (issue 9 §11: 403 told
+    # a prober the id exists)
+    unknown = bob.get(f"{RES}/00000000-0000-0000-0000-000000000000")
+    theirs = bob.get(f"{RES}/{mine['id']}")
+    assert theirs.status_code == unknown.status_code == 404
+    assert code(theirs) == code(unknown) == "TICKET_RESERVATION_NOT_FOUND"
+    assert bob.post(f"{RES}/{mine['id']}/cancel", {}).status_code == 404
     assert api.get(f"{RES}/{mine['id']}").status_code == 200  # the organiser sees all
 
 

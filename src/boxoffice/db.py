@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, DateTime, Engine, String, create_engine, event, select, text
+from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, String, create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -68,6 +68,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.timezone.utc)
 
 
+def Cents() -> Any:
+    """Money in minor units: 64-bit. SQLite's INTEGER is 64-bit already, so the columns
+    that were created as INTEGER there stay so (no table rebuild on upgrade)."""
+    return BigInteger().with_variant(Integer, "sqlite")
+
+
 def Text(length: int | None = None) -> Any:
     """A string column that compares and sorts by code point on both databases.
 
@@ -100,7 +106,7 @@ def make_engine(url: str | None = None) -> Engine:
     url = normalize_url(url or get_settings().database_url)
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json, hide_parameters=True
         )
 
         @event.listens_for(engine, "connect")
@@ -124,7 +130,11 @@ def make_engine(url: str | None = None) -> Engine:
     psycopg.types.json.set_json_loads(orjson.loads)  # JSON columns parse in C
     settings = get_settings()
     pool = max(settings.db_pool_size, settings.threads + 2)
-    return create_engine(url, pool_size=pool, max_overflow=10, pool_recycle=1800, json_serializer=_json)
+    # hide_parameters: errors and logs carry the SQL, never the values bound into it
+    # (names, e-mails, tags a client sent; one 500 used to log megabytes of them)
+    return create_engine(
+        url, pool_size=pool, max_overflow=10, pool_recycle=1800, json_serializer=_json, hide_parameters=True
+    )
 
 
 class Database:

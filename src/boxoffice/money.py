@@ -8,10 +8,11 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 
 from .errors import InvalidArgument
+from .limits import MAX_PRICE_CENTS
 from .schemas import Money
 
-MAX_CENTS = 10**13
-_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic and other Unicode digits.
+_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 
 def check_currency(code: str, where: str) -> str:
@@ -36,8 +37,8 @@ def parse_money(m: Money | None, where: str) -> tuple[int, str]:
         raise InvalidArgument(f"{where}.value", "is not a decimal", "FORMAT") from None
     if cents != cents.to_integral_value():
         raise InvalidArgument(f"{where}.value", "has more than 2 decimal places", "FORMAT")
-    if cents >= MAX_CENTS:
-        raise InvalidArgument(f"{where}.value", "is too large", "MAX")
+    if cents > MAX_PRICE_CENTS:
+        raise InvalidArgument(f"{where}.value", f"is above the largest price, {money(MAX_PRICE_CENTS, 'XXX')['value']}", "MAX")
     return int(cents), check_currency(m.currency, f"{where}.currency")
 
 

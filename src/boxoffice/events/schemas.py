@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..schemas import PagingMetadata, QueryV2, WixModel
+from ..schemas import FreeForm, StrictInt, WixDateTime, PagingMetadata, QueryV2, WixModel
 
 
 class LocationType(str, Enum):
@@ -46,15 +46,15 @@ class EventField(str, Enum):
 class Location(WixModel):
     name: str | None = Field(None, max_length=50)
     type: LocationType | None = None
-    address: dict[str, Any] | None = None
+    address: FreeForm | None = None
     location_tbd: bool | None = None
 
 
 class DateAndTimeSettings(WixModel):
     date_and_time_tbd: bool | None = None
     date_and_time_tbd_message: str | None = Field(None, max_length=100)
-    start_date: dt.datetime | None = None
-    end_date: dt.datetime | None = None
+    start_date: WixDateTime | None = None
+    end_date: WixDateTime | None = None
     time_zone_id: str | None = Field(None, max_length=100)
     hide_end_date: bool | None = None
     show_time_zone: bool | None = None
@@ -62,9 +62,9 @@ class DateAndTimeSettings(WixModel):
 
 class TicketsSettings(WixModel):
     guests_assigned_separately: bool | None = None
-    ticket_limit_per_order: int | None = Field(None, ge=1, le=50)
+    ticket_limit_per_order: StrictInt | None = Field(None, ge=1, le=50)
     currency: str | None = Field(None, min_length=3, max_length=3)
-    reservation_duration_in_minutes: int | None = Field(None, ge=5, le=30)
+    reservation_duration_in_minutes: StrictInt | None = Field(None, ge=5, le=30)
 
 
 class Registration(WixModel):
@@ -110,7 +110,7 @@ class QueryEventsRequest(WixModel):
 class LocationOut(WixModel):
     name: str | None = None
     type: str | None = None
-    address: dict[str, Any] | None = None
+    address: FreeForm | None = None
     location_tbd: bool | None = None
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, Text, UTCDateTime
+from ..db import Base, Cents, Text, UTCDateTime
 
 
 class Order(Base):
@@ -28,14 +28,16 @@ class Order(Base):
     contact_id: Mapped[str] = mapped_column(String(36))
     checkout_form: Mapped[dict[str, Any]] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal_cents: Mapped[int] = mapped_column(Integer)
-    fees_added_cents: Mapped[int] = mapped_column(Integer)
-    revenue_cents: Mapped[int] = mapped_column(Integer)  # subtotal less included fees
-    total_cents: Mapped[int] = mapped_column(Integer)
+    subtotal_cents: Mapped[int] = mapped_column(Cents())
+    fees_added_cents: Mapped[int] = mapped_column(Cents())
+    revenue_cents: Mapped[int] = mapped_column(Cents())  # subtotal less included fees
+    total_cents: Mapped[int] = mapped_column(Cents())
     invoice: Mapped[dict[str, Any]] = mapped_column(JSON)
     tickets_quantity: Mapped[int] = mapped_column(Integer)
     # A PENDING online order ends with its reservation's hold: past this it reads CANCELED
-    # (lazily, as the reservation reads EXPIRED) until the sweeper writes it.
+    # (lazily, as the reservation reads EXPIRED) until the sweeper writes it. An
+    # OFFLINE_PENDING order's seats are held until this too (Settings.offline_hold_hours,
+    # never past the event's start); then the scheduler cancels it and frees them.
     hold_expires: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
@@ -46,4 +48,5 @@ class Order(Base):
         UniqueConstraint("site_id", "order_number", name="uq_orders_site_number"),
         Index("ix_orders_site_event_created", "site_id", "event_id", "created_date"),
         Index("ix_orders_site_created", "site_id", "created_date"),
+        Index("ix_orders_due", "status", "hold_expires"),
     )

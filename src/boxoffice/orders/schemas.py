@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -12,7 +12,7 @@ from ..schemas import WixModel
 class InputValue(WixModel):
     input_name: str = Field(max_length=100)
     value: str | None = Field(None, max_length=5000)
-    values: list[str] | None = Field(None, max_length=100)
+    values: list[Annotated[str, Field(max_length=5000)]] | None = Field(None, max_length=100)
 
 
 class FormResponse(WixModel):
@@ -37,9 +37,9 @@ class CheckoutOptions(WixModel):
 
 
 class CheckoutRequest(WixModel):
-    event_id: str
-    reservation_id: str | None = None
-    member_id: str | None = None
+    event_id: str = Field(max_length=100)
+    reservation_id: str | None = Field(None, max_length=100)
+    member_id: str | None = Field(None, max_length=100)
     buyer: Buyer | None = None
     guests: list[Guest] | None = Field(None, min_length=1, max_length=50)
     options: CheckoutOptions | None = None
@@ -47,7 +47,7 @@ class CheckoutRequest(WixModel):
 
 
 class ConfirmOrderRequest(WixModel):
-    order_number: list[str] = Field(min_length=1, max_length=100)
+    order_number: list[Annotated[str, Field(max_length=100)]] = Field(min_length=1, max_length=100)
 
 
 class UpdateOrderRequest(WixModel):

@@ -24,13 +24,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..auth import Principal
+from ..auth import IdentityType, Permission, Principal
 from ..db import now
-from ..errors import FailedPrecondition, InvalidArgument, NotFound
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..events.models import Event
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
+from ..ticket_definitions.service import MAX_PER_CHECKOUT as DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..tickets.models import Ticket
 from ..timefmt import iso
 from ..webhooks import outbox
@@ -38,6 +40,8 @@ from .models import Order
 from .schemas import CheckoutRequest
 
 CONFIRMED = ("PAID", "FREE")
+# Orders whose seats are held but not paid for.
+OPEN = ("PENDING", "OFFLINE_PENDING")
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -427,12 +431,70 @@ def _form_value(form: Any, name: str) -> str | None:
     return None
 
 
+# Who may set which checkout field (README "Security"): these change money, status or
+# identity, so they need "Manage Orders"; a buyer's key may not send them at all.
+MANAGER_OPTIONS = {"mark_as_paid": "markAsPaid", "silent": "silent", "ignore_form_validation": "ignoreFormValidation"}
+
+
+def check_checkout_permissions(principal: Principal, req: CheckoutRequest) -> str | None:
+    """Refuse the fields a buyer may not set; returns the order's memberId.
+
+    ``memberId`` is an identity: a manager may name any member; a member's own key
+    gives its own id; a visitor has none. Another member's id from a buyer is refused."""
+    manager = principal.can(Permission.MANAGE_ORDERS)
+    if req.options is not None and not manager:
+        sent = [wire for name, wire in MANAGER_OPTIONS.items() if getattr(req.options, name)]
+        if sent:
+            raise PermissionDenied(f'options.{sent[0]} needs the "Manage Orders" permission')
+    own = principal.identity_id if principal.identity_type == IdentityType.MEMBER else None
+    if req.member_id is not None and req.member_id != own and not manager:
+        raise PermissionDenied('memberId of another member needs the "Manage Orders" permission')
+    return req.member_id or own
+
+
+def offline_hold_end(event: Event, t: dt.datetime, hold: dt.timedelta) -> dt.datetime:
+    """A pay-in-person order holds its seats until ``hold`` from now, and never past the
+    event's start (an unpaid seat is worth selling at the door). An event already under
+    way (or without a date) gets the plain hold."""
+    end = t + hold
+    if event.start_date is not None and t < event.start_date < end:
+        end = event.start_date
+    return end
+
+
+def check_open_orders(
+    session: Session, principal: Principal, event: Event, r: TicketReservation, email: str, seats: int
+) -> None:
+    """A buyer holds at most ``ticketLimitPerOrder`` seats of an event in open (unpaid)
+    orders: counted per buyer identity (the key) and per buyer e-mail, so a script cannot
+    take an event's inventory by paying in person many times over."""
+    limit = int((event.registration.get("tickets") or {}).get("ticketLimitPerOrder") or DEFAULT_TICKET_LIMIT_PER_ORDER)
+    base = select(func.coalesce(func.sum(Order.tickets_quantity), 0)).where(
+        Order.site_id == principal.site_id, Order.event_id == event.id, Order.status.in_(OPEN)
+    )
+    mine = []
+    if r.visitor_id or r.member_id:
+        who = TicketReservation.visitor_id == r.visitor_id if r.visitor_id else TicketReservation.member_id == r.member_id
+        mine.append(("buyer", base.join(TicketReservation, TicketReservation.id == Order.reservation_id).where(who)))
+    mine.append(("e-mail", base.where(func.lower(Order.email) == email.strip().lower())))
+    for what, stmt in mine:
+        held = int(session.execute(stmt).scalar_one())
+        if held + seats > limit:
+            raise FailedPrecondition(
+                f"This {what} already has {held} unpaid tickets for this event; at most {limit} may be held at once",
+                code="TICKET_LIMIT_PER_BUYER_EXCEEDED",
+                data={"limit": limit, "held": held},
+            )
+
+
 def checkout(
-    session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal
+    session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
+    offline_hold: dt.timedelta = dt.timedelta(hours=72),
 ) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
     """Step 10: a PENDING reservation becomes an order with one ticket per seat."""
     if not req.reservation_id:
         raise InvalidArgument("reservationId", "is required", "REQUIRED_FIELD")
+    member_id = check_checkout_permissions(principal, req)
     r = reservations.get(session, principal, req.reservation_id, lock_row=True)
     t = now()
     if reservations.status_of(r, t) == "EXPIRED":
@@ -472,6 +534,10 @@ def checkout(
         raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
 
     invoice, subtotal, added, grand, revenue = build_invoice(lines, r.currency, fee_rate)
+    if grand > MAX_ORDER_TOTAL_CENTS:
+        raise InvalidArgument(
+            "reservationId", f"the order total is above the largest order, {legacy_money(MAX_ORDER_TOTAL_CENTS, r.currency)['value']}", "MAX"
+        )
     options = req.options
     if grand == 0:
         provider, status, method = "free", "FREE", None
@@ -481,6 +547,11 @@ def checkout(
         provider, status, method = "manual", "PAID", "manual"
     else:
         provider, status, method = "test", "PENDING", "test"
+    hold_expires = r.expiration_date if status == "PENDING" else None
+    if status == "OFFLINE_PENDING":
+        hold_expires = offline_hold_end(event, t, offline_hold)
+    if not principal.can(Permission.MANAGE_ORDERS) and status in OPEN:
+        check_open_orders(session, principal, event, r, email, seats)
     order = Order(
         id=str(uuid.uuid4()),
         site_id=principal.site_id,
@@ -494,7 +565,7 @@ def checkout(
         first_name=first.strip(),
         last_name=last.strip(),
         email=email.strip(),
-        member_id=req.member_id or r.member_id,
+        member_id=member_id,
         contact_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal.site_id}:{email.strip().lower()}")),
         checkout_form=first_form.model_dump(by_alias=True, exclude_none=True) if first_form else {"inputValues": []},
         currency=r.currency,
@@ -503,7 +574,7 @@ def checkout(
         revenue_cents=revenue,
         total_cents=grand,
         invoice=invoice,
-        hold_expires=r.expiration_date if status == "PENDING" else None,
+        hold_expires=hold_expires,
         tickets_quantity=seats,
         archived=False,
         created_date=t,
@@ -601,6 +672,34 @@ def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketRe
         _end(session, identity, order, status, t)
 
 
+def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:
+    stmt = select(Order.id).where(Order.status == "OFFLINE_PENDING", Order.hold_expires <= t).limit(1)
+    return session.scalars(stmt).first() is not None
+
+
+def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) -> int:
+    """Pay-in-person orders still unpaid at the end of their hold: canceled, their seats
+    back on sale, ``OrderUpdated`` (and the reservation's `updated`) sent. SKIP LOCKED, so
+    an organiser confirming one at that moment is never blocked (and wins if first)."""
+    due = list(
+        session.scalars(
+            select(Order)
+            .where(Order.status == "OFFLINE_PENDING", Order.hold_expires <= t)
+            .order_by(Order.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    n = 0
+    for order in due:
+        r = session.get(TicketReservation, order.reservation_id)
+        if r is not None:
+            reservations.release_sale(session, r, "CANCELED", reservations.SYSTEM_IDENTITY, t)
+        _end(session, reservations.SYSTEM_IDENTITY, order, "CANCELED", t)
+        n += 1
+    return n
+
+
 def confirm_orders(session: Session, principal: Principal, event_id: str, numbers: list[str]) -> list[Order]:
     """OFFLINE_PENDING / PENDING / INITIATED -> PAID; PAID and FREE stay as they are."""
     t = now()
@@ -611,7 +710,7 @@ def confirm_orders(session: Session, principal: Principal, event_id: str, number
         if order.status in CONFIRMED:
             pass
         elif order.status == "OFFLINE_PENDING":  # seats already sold at checkout
-            order.status, order.updated_date = "PAID", t
+            order.status, order.updated_date, order.hold_expires = "PAID", t, None
             emit(session, identity, order, "OrderUpdated")
         elif order.status in ("PENDING", "INITIATED"):
             _pay(session, order, identity, t)

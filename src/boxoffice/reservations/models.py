@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, Text, UTCDateTime
+from ..db import Base, Cents, Text, UTCDateTime
 
 
 class TicketReservation(Base):
@@ -45,13 +45,13 @@ class ReservationLine(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     ticket_definition_id: Mapped[str] = mapped_column(String(36))
     quantity: Mapped[int] = mapped_column(Integer)
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Cents())
     fee_type: Mapped[str] = mapped_column(String(32))
     ticket_name: Mapped[str] = mapped_column(Text(30))
     policy: Mapped[str | None] = mapped_column(Text(1000))
     pricing_option_id: Mapped[str | None] = mapped_column(String(36))
     pricing_option_name: Mapped[str | None] = mapped_column(Text(200))
-    guest_price_cents: Mapped[int | None] = mapped_column(Integer)
+    guest_price_cents: Mapped[int | None] = mapped_column(Cents())
 
     __table_args__ = (
         Index("ix_lines_reservation", "reservation_id", "position"),

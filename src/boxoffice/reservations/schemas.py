@@ -6,19 +6,19 @@ from typing import Any
 
 from pydantic import Field
 
-from ..schemas import WixModel
+from ..schemas import FreeForm, Namespaces, StrictInt, WixModel
 
 
 class TicketInfo(WixModel):
     seat_id: str | None = Field(None, max_length=36)
     guest_price: str | None = Field(None, max_length=20, description="Decimal string, at least the minimum")
-    pricing_option_id: str | None = None
-    price_override: str | None = None
+    pricing_option_id: str | None = Field(None, max_length=100)
+    price_override: str | None = Field(None, max_length=20)
 
 
 class TicketLineItemIn(WixModel):
-    ticket_definition_id: str
-    quantity: int = Field(ge=1, le=50)
+    ticket_definition_id: str = Field(max_length=100)
+    quantity: StrictInt = Field(ge=1, le=50)
     ticket_info: TicketInfo | None = None
 
 
@@ -28,14 +28,14 @@ class AdditionalReservationSettings(WixModel):
 
 
 class ExtendedFields(WixModel):
-    namespaces: dict[str, dict[str, Any]] | None = None
+    namespaces: Namespaces | None = None
 
 
 class TicketReservationIn(WixModel):
     tickets: list[TicketLineItemIn] = Field(min_length=1, max_length=50)
     additional_reservation_settings: AdditionalReservationSettings | None = None
     extended_fields: ExtendedFields | None = None
-    tags: dict[str, Any] | None = None
+    tags: FreeForm | None = None
 
 
 class CreateTicketReservationRequest(WixModel):
@@ -50,7 +50,7 @@ class MoneyOut(WixModel):
 class TicketLineItemOut(WixModel):
     ticket_line_item_id: str
     event_id: str
-    ticket_definition_id: str
+    ticket_definition_id: str = Field(max_length=100)
     quantity: int
     ticket_info: dict[str, Any]
     event_settings_snapshot: dict[str, Any]

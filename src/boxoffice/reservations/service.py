@@ -40,6 +40,7 @@ from ..auth import IdentityType, Permission, Principal
 from ..db import Database, UTCDateTime, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import Event
+from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
 from ..ticket_definitions import live
 from ..ticket_definitions import service as tds
@@ -52,6 +53,8 @@ from .schemas import CreateTicketReservationRequest
 
 FQDN = "wix.events.v1.ticket_reservation"
 DEFAULT_MINUTES = 20
+# Who the webhooks say made a change that no caller made (expiry, the scheduler).
+SYSTEM_IDENTITY = {"identityType": "APP", "appId": "boxoffice"}
 
 
 class SoldOut(FailedPrecondition):
@@ -131,6 +134,16 @@ def release_hold(session: Session, r: TicketReservation, status: str, identity: 
     return True
 
 
+def release_sale(session: Session, r: TicketReservation, status: str, identity: dict[str, str], t: dt.datetime) -> bool:
+    """CONFIRMED -> ``status``: sold seats go back on sale, once. False if not CONFIRMED."""
+    if not transition(session, r, "CONFIRMED", status, t):
+        return False
+    lines = lines_of(session, r)
+    move(session, line_counts(lines), sold=-1)
+    _emit(session, identity, r, lines, "updated")
+    return True
+
+
 def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: dt.datetime) -> bool:
     """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
     if not release_hold(session, r, "EXPIRED", identity, t):
@@ -142,6 +155,9 @@ def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: 
 
 
 def overdue_exists(session: Session, t: dt.datetime) -> bool:
+    """Whether any hold has run out: a PENDING reservation, or an unpaid pay-in-person order."""
+    from ..orders import service as orders  # orders build on reservations
+
     return (
         session.scalars(
             select(TicketReservation.id)
@@ -149,7 +165,7 @@ def overdue_exists(session: Session, t: dt.datetime) -> bool:
             .limit(1)
         ).first()
         is not None
-    )
+    ) or orders.overdue_offline_exists(session, t)
 
 
 def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None = None, limit: int = 500) -> int:
@@ -167,8 +183,12 @@ def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None =
             )
         )
     due = list(session.scalars(stmt.order_by(TicketReservation.id).limit(limit).with_for_update(skip_locked=True)))
-    system = {"identityType": "APP", "appId": "boxoffice"}
-    return sum(expire(session, r, system, t) for r in due)
+    n = sum(expire(session, r, SYSTEM_IDENTITY, t) for r in due)
+    if td_ids is None:  # the scheduler's sweep: pay-in-person holds end too
+        from ..orders import service as orders
+
+        n += orders.release_overdue_offline(session, t, limit)
+    return n
 
 
 def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: dict[str, str]) -> bool:
@@ -282,8 +302,8 @@ def _owner_check(principal: Principal, r: TicketReservation) -> None:
     mine = (principal.identity_type == IdentityType.VISITOR and r.visitor_id == principal.identity_id) or (
         principal.identity_type == IdentityType.MEMBER and r.member_id == principal.identity_id
     )
-    if not mine:
-        raise PermissionDenied("This reservation belongs to another buyer")
+    if not mine:  # 404, as for an unknown id: a buyer learns nothing of others' reservations
+        raise NotFound(f"Ticket reservation {r.id} not found", code="TICKET_RESERVATION_NOT_FOUND")
 
 
 def get(session: Session, principal: Principal, reservation_id: str, lock_row: bool = False) -> TicketReservation:
@@ -460,8 +480,11 @@ def _check(
     settings_in = tr.additional_reservation_settings
     disable_limit = bool(settings_in and settings_in.disable_ticket_limit_validation)
     allow_hidden = bool(settings_in and settings_in.enable_hidden_ticket_reservation)
-    if (disable_limit or allow_hidden) and not principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS):
+    manager = principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
+    if (disable_limit or allow_hidden) and not manager:
         raise PermissionDenied("additionalReservationSettings need the \"Manage Orders\" permission")
+    if not manager and any(ln.ticket_info and ln.ticket_info.price_override is not None for ln in tr.tickets):
+        raise PermissionDenied("ticketInfo.priceOverride needs the \"Manage Orders\" permission")
     mine: dict[str, Any] = {}
     for i, ln in enumerate(tr.tickets):
         d = defs.get(ln.ticket_definition_id)
@@ -519,6 +542,8 @@ def _check(
         if d.hidden and not allow_hidden:
             raise FailedPrecondition(f'"{d.name}" is hidden', code="TICKET_HIDDEN")
         price, option_id, option_name, guest = _price(d, ln.ticket_info, where)
+        if ln.ticket_info and ln.ticket_info.price_override is not None:  # a manager's own price
+            price, _ = parse_money(Money(value=ln.ticket_info.price_override, currency=d.currency), f"{where}.ticketInfo.priceOverride")
         wanted[d.id] += ln.quantity
         lines.append(
             SimpleNamespace(
@@ -536,6 +561,11 @@ def _check(
                 pricing_option_name=option_name,
                 guest_price_cents=guest,
             )
+        )
+    total = sum(ln.price_cents * ln.quantity for ln in lines)
+    if total > MAX_ORDER_TOTAL_CENTS:
+        raise InvalidArgument(
+            "ticketReservation.tickets", f"add up to more than the largest order, {money(MAX_ORDER_TOTAL_CENTS, r.currency)['value']}", "MAX"
         )
     if not disable_limit:
         for td_id, q in wanted.items():

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..schemas import Money, PagingMetadata, QueryV2, WixModel
+from ..schemas import Namespaces, StrictInt, WixDateTime, Money, PagingMetadata, QueryV2, WixModel
 
 
 class FeeType(str, Enum):
@@ -40,13 +40,13 @@ class PricingMethod(WixModel):
 
 
 class SalePeriod(WixModel):
-    start_date: dt.datetime | None = None
-    end_date: dt.datetime | None = None
+    start_date: WixDateTime | None = None
+    end_date: WixDateTime | None = None
     display_not_on_sale: bool | None = None
 
 
 class ExtendedFields(WixModel):
-    namespaces: dict[str, dict[str, Any]] | None = None
+    namespaces: Namespaces | None = None
 
 
 class TicketDefinitionIn(WixModel):
@@ -59,7 +59,7 @@ class TicketDefinitionIn(WixModel):
     description: str | None = Field(None, max_length=500)
     policy_text: str | None = Field(None, max_length=1000)
     hidden: bool | None = None
-    initial_limit: int | None = Field(None, ge=1, le=1_000_000)
+    initial_limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
     pricing_method: PricingMethod | None = None
     fee_type: FeeType | None = None
     sale_period: SalePeriod | None = None

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, Text, UTCDateTime
+from ..db import Base, Cents, Text, UTCDateTime
 
 
 class Ticket(Base):
@@ -21,7 +21,7 @@ class Ticket(Base):
     ticket_definition_id: Mapped[str] = mapped_column(String(36))
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text(30))
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(Cents())
     currency: Mapped[str] = mapped_column(String(3))
     free: Mapped[bool] = mapped_column(Boolean)
     policy: Mapped[str | None] = mapped_column(Text(1000))

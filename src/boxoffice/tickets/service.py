@@ -73,7 +73,8 @@ class Urls:
 
 
 def check_sig(urls: Urls, kind: str, number: str, sig: str) -> None:
-    if not hmac.compare_digest(urls.sig(kind, number), sig or ""):
+    # bytes: compare_digest refuses a str with non-ASCII characters (a 500 before)
+    if not hmac.compare_digest(urls.sig(kind, number).encode(), (sig or "").encode("utf-8", "surrogatepass")):
         raise NotFound("No such document", code="NOT_FOUND")
 
 

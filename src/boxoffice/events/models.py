@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Text, UTCDateTime
+
+
+class EventState(StrEnum):
+    """What an organiser decided; the wire ``status`` adds the clock (UPCOMING/STARTED/ENDED)."""
+
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    CANCELED = "CANCELED"
 
 
 class Event(Base):

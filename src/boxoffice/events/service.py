@@ -17,7 +17,7 @@ from ..money import check_currency
 from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from ..timefmt import iso
 from ..webhooks import outbox
-from .models import Event
+from .models import Event, EventState
 from .schemas import CreateEventRequest, EventField, EventIn, QueryEventsRequest, UpdateEventRequest
 
 FQDN = "wix.events.v3.event"
@@ -30,8 +30,8 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 def status_expr(ctx: q.Ctx) -> Any:
     t = literal(ctx.now, UTCDateTime())
     return case(
-        (Event.state == "DRAFT", "DRAFT"),
-        (Event.state == "CANCELED", "CANCELED"),
+        (Event.state == EventState.DRAFT, EventState.DRAFT.value),
+        (Event.state == EventState.CANCELED, EventState.CANCELED.value),
         (Event.end_date.is_not(None) & (Event.end_date <= t), "ENDED"),
         (Event.start_date.is_not(None) & (Event.start_date <= t), "STARTED"),
         else_="UPCOMING",
@@ -39,7 +39,7 @@ def status_expr(ctx: q.Ctx) -> Any:
 
 
 def status_of(e: Event, t: dt.datetime) -> str:
-    if e.state in ("DRAFT", "CANCELED"):
+    if e.state in (EventState.DRAFT, EventState.CANCELED):
         return e.state
     if e.end_date is not None and e.end_date <= t:
         return "ENDED"
@@ -49,9 +49,9 @@ def status_of(e: Event, t: dt.datetime) -> str:
 
 
 def _registration_status(e: Event) -> str:
-    if e.state == "DRAFT":
+    if e.state == EventState.DRAFT:
         return "UNKNOWN_REGISTRATION_STATUS"
-    if e.state == "CANCELED":
+    if e.state == EventState.CANCELED:
         return "CLOSED_MANUALLY"
     return {"TICKETING": "OPEN_TICKETS", "RSVP": "OPEN_RSVP", "EXTERNAL": "OPEN_EXTERNAL"}.get(
         e.registration_type, "CLOSED_MANUALLY"
@@ -102,7 +102,7 @@ def entity(e: Event) -> dict[str, Any]:
 def _visible(principal: Principal) -> Any:
     cond = Event.site_id == principal.site_id
     if not principal.can(Permission.MANAGE_EVENTS):
-        cond = cond & (Event.state != "DRAFT")
+        cond = cond & (Event.state != EventState.DRAFT)
     return cond
 
 
@@ -151,7 +151,7 @@ QUERY = q.Spec(
 def query(session: Session, principal: Principal, req: QueryEventsRequest, secret: bytes) -> q.Page:
     cond = _visible(principal)
     if not (req.include_drafts and principal.can(Permission.MANAGE_EVENTS)):
-        cond = cond & (Event.state != "DRAFT")
+        cond = cond & (Event.state != EventState.DRAFT)
     return q.run_query(
         session,
         QUERY,
@@ -265,7 +265,7 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
         site_id=principal.site_id,
         title=ev.title,
         short_description=ev.short_description,
-        state="DRAFT" if req.draft else "PUBLISHED",
+        state=EventState.DRAFT if req.draft else EventState.PUBLISHED,
         location=ev.location.model_dump(by_alias=True, exclude_none=True, mode="json"),
         initial_type=initial,
         registration_type=ev.registration.type.value if ev.registration.type else initial,
@@ -288,7 +288,7 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
     session.add(e)
     session.flush()
     _emit(session, principal, e, "created", {"createdEvent": {"entity": entity(e)}})
-    if e.state == "PUBLISHED":
+    if e.state == EventState.PUBLISHED:
         _emit(session, principal, e, "published", _published(e))
     return e
 
@@ -352,10 +352,10 @@ def emit_updated(session: Session, principal: Principal, e: Event) -> None:
 
 def publish(session: Session, principal: Principal, event_id: str) -> Event:
     e = lock_for_update(session, principal.site_id, event_id)
-    if e.state != "DRAFT":
+    if e.state != EventState.DRAFT:
         raise FailedPrecondition("Event is already published", code="EVENT_ALREADY_PUBLISHED")
     t = now()
-    e.state, e.published_date, e.updated_date = "PUBLISHED", t, t
+    e.state, e.published_date, e.updated_date = EventState.PUBLISHED, t, t
     e.revision += 1
     session.flush()
     _emit(session, principal, e, "published", _published(e))

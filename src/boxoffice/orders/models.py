@@ -1,11 +1,31 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Cents, Text, UTCDateTime
+
+
+class OrderStatus(StrEnum):
+    """Wix's legacy ``Order.status``."""
+
+    NA_ORDER_STATUS = "NA_ORDER_STATUS"
+    FREE = "FREE"
+    PENDING = "PENDING"
+    PAID = "PAID"
+    OFFLINE_PENDING = "OFFLINE_PENDING"
+    INITIATED = "INITIATED"
+    CANCELED = "CANCELED"
+    DECLINED = "DECLINED"
+
+
+# Confirmed: the seats are sold and the tickets valid at the door.
+CONFIRMED = (OrderStatus.PAID, OrderStatus.FREE)
+# Open: seats held, not paid for.
+OPEN = (OrderStatus.PENDING, OrderStatus.OFFLINE_PENDING)
 
 
 class Order(Base):

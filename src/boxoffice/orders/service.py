@@ -30,18 +30,15 @@ from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDe
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..events.models import Event
 from ..reservations import service as reservations
-from ..reservations.models import ReservationLine, TicketReservation
+from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..ticket_definitions.service import MAX_PER_CHECKOUT as DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..tickets.models import Ticket
 from ..timefmt import iso
 from ..webhooks import outbox
-from .models import Order
+from .models import CONFIRMED, OPEN, Order, OrderStatus
 from .schemas import CheckoutRequest
 
-CONFIRMED = ("PAID", "FREE")
-# Orders whose seats are held but not paid for.
-OPEN = ("PENDING", "OFFLINE_PENDING")
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -172,8 +169,8 @@ def fully_checked_in(tickets: list[Ticket]) -> bool:
 
 def status_of(order: Order, t: dt.datetime | None = None) -> str:
     """PENDING past its reservation's hold reads CANCELED before the sweeper writes it."""
-    if order.status == "PENDING" and order.hold_expires is not None and order.hold_expires <= (t or now()):
-        return "CANCELED"
+    if order.status == OrderStatus.PENDING and order.hold_expires is not None and order.hold_expires <= (t or now()):
+        return OrderStatus.CANCELED
     return order.status
 
 
@@ -214,7 +211,7 @@ def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None =
         if urls is not None:
             out["ticketsPdf"] = urls.order_pdf(order)
     else:
-        out["status"] = "NA_ORDER_STATUS"
+        out["status"] = OrderStatus.NA_ORDER_STATUS
     if every or "FORM" in fieldsets:
         out["checkoutForm"] = order.checkout_form
     if every or "TICKETS" in fieldsets:
@@ -271,7 +268,7 @@ def emit(session: Session, identity: dict[str, str], order: Order, name: str, ti
     if order.member_id:
         data["memberId"] = order.member_id
     if name == "OrderInitiated":
-        data.update({"invoice": order.invoice, "markedAsPaid": order.status == "PAID"})
+        data.update({"invoice": order.invoice, "markedAsPaid": order.status == OrderStatus.PAID})
     elif name == "OrderConfirmed":
         data.update(
             {
@@ -497,10 +494,10 @@ def checkout(
     member_id = check_checkout_permissions(principal, req)
     r = reservations.get(session, principal, req.reservation_id, lock_row=True)
     t = now()
-    if reservations.status_of(r, t) == "EXPIRED":
+    if reservations.status_of(r, t) == ReservationStatus.EXPIRED:
         reservations.expire(session, r, principal.webhook_identity(), t)
         raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
-    if r.status != "PENDING":
+    if r.status != ReservationStatus.PENDING:
         raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
     if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
         raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
@@ -540,15 +537,15 @@ def checkout(
         )
     options = req.options
     if grand == 0:
-        provider, status, method = "free", "FREE", None
+        provider, status, method = "free", OrderStatus.FREE, None
     elif options and options.pay_in_person:
-        provider, status, method = "offline", "OFFLINE_PENDING", "inPerson"
+        provider, status, method = "offline", OrderStatus.OFFLINE_PENDING, "inPerson"
     elif options and options.mark_as_paid:
-        provider, status, method = "manual", "PAID", "manual"
+        provider, status, method = "manual", OrderStatus.PAID, "manual"
     else:
-        provider, status, method = "test", "PENDING", "test"
-    hold_expires = r.expiration_date if status == "PENDING" else None
-    if status == "OFFLINE_PENDING":
+        provider, status, method = "test", OrderStatus.PENDING, "test"
+    hold_expires = r.expiration_date if status == OrderStatus.PENDING else None
+    if status == OrderStatus.OFFLINE_PENDING:
         hold_expires = offline_hold_end(event, t, offline_hold)
     if not principal.can(Permission.MANAGE_ORDERS) and status in OPEN:
         check_open_orders(session, principal, event, r, email, seats)
@@ -620,7 +617,7 @@ def checkout(
     session.add_all(tickets)
     session.flush()
     identity = principal.webhook_identity()
-    if status == "PENDING":
+    if status == OrderStatus.PENDING:
         emit(session, identity, order, "OrderInitiated", tickets)
     else:  # the seats are sold now: FREE, PAID, or held for good while OFFLINE_PENDING
         reservations.confirm(session, r, t, identity)
@@ -633,14 +630,14 @@ def _pay(session: Session, order: Order, identity: dict[str, str], t: dt.datetim
     r = session.get(TicketReservation, order.reservation_id)
     assert r is not None
     reservations.confirm(session, r, t, identity)  # raises if the hold expired meanwhile
-    order.status, order.updated_date, order.hold_expires = "PAID", t, None
+    order.status, order.updated_date, order.hold_expires = OrderStatus.PAID, t, None
     emit(session, identity, order, "OrderConfirmed")
 
 
 def test_payment(session: Session, principal: Principal, order_number: str, outcome: str) -> Order:
     """The `test` provider's callback: ``paid`` or ``declined``."""
     order = get(session, principal, None, order_number, lock_row=True)
-    if order.payment_provider != "test" or order.status != "PENDING":
+    if order.payment_provider != "test" or order.status != OrderStatus.PENDING:
         raise FailedPrecondition(
             f"Order {order_number} is {order.status} and not awaiting a test payment", code="ORDER_ACTION_NOT_AVAILABLE"
         )
@@ -651,8 +648,8 @@ def test_payment(session: Session, principal: Principal, order_number: str, outc
     else:
         r = session.get(TicketReservation, order.reservation_id)
         assert r is not None
-        reservations.release_hold(session, r, "CANCELED", identity, t)
-        _end(session, identity, order, "DECLINED", t)
+        reservations.release_hold(session, r, ReservationStatus.CANCELED, identity, t)
+        _end(session, identity, order, OrderStatus.DECLINED, t)
     session.flush()
     return order
 
@@ -665,15 +662,15 @@ def _end(session: Session, identity: dict[str, str], order: Order, status: str, 
     emit(session, identity, order, "OrderUpdated", tickets)
 
 
-def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketReservation, status: str, t: dt.datetime) -> None:
+def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketReservation, t: dt.datetime) -> None:
     """The reservation behind an order expired or was canceled: the order ends with it."""
     order = session.scalars(select(Order).where(Order.reservation_id == r.id)).first()
-    if order is not None and order.status not in ("CANCELED", "DECLINED"):
-        _end(session, identity, order, status, t)
+    if order is not None and order.status not in (OrderStatus.CANCELED, OrderStatus.DECLINED):
+        _end(session, identity, order, OrderStatus.CANCELED, t)
 
 
 def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:
-    stmt = select(Order.id).where(Order.status == "OFFLINE_PENDING", Order.hold_expires <= t).limit(1)
+    stmt = select(Order.id).where(Order.status == OrderStatus.OFFLINE_PENDING, Order.hold_expires <= t).limit(1)
     return session.scalars(stmt).first() is not None
 
 
@@ -684,7 +681,7 @@ def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) 
     due = list(
         session.scalars(
             select(Order)
-            .where(Order.status == "OFFLINE_PENDING", Order.hold_expires <= t)
+            .where(Order.status == OrderStatus.OFFLINE_PENDING, Order.hold_expires <= t)
             .order_by(Order.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -694,8 +691,8 @@ def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) 
     for order in due:
         r = session.get(TicketReservation, order.reservation_id)
         if r is not None:
-            reservations.release_sale(session, r, "CANCELED", reservations.SYSTEM_IDENTITY, t)
-        _end(session, reservations.SYSTEM_IDENTITY, order, "CANCELED", t)
+            reservations.release_sale(session, r, ReservationStatus.CANCELED, reservations.SYSTEM_IDENTITY, t)
+        _end(session, reservations.SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
         n += 1
     return n
 
@@ -709,10 +706,10 @@ def confirm_orders(session: Session, principal: Principal, event_id: str, number
         order = get(session, principal, event_id, n, lock_row=True)
         if order.status in CONFIRMED:
             pass
-        elif order.status == "OFFLINE_PENDING":  # seats already sold at checkout
-            order.status, order.updated_date, order.hold_expires = "PAID", t, None
+        elif order.status == OrderStatus.OFFLINE_PENDING:  # seats already sold at checkout
+            order.status, order.updated_date, order.hold_expires = OrderStatus.PAID, t, None
             emit(session, identity, order, "OrderUpdated")
-        elif order.status in ("PENDING", "INITIATED"):
+        elif order.status in (OrderStatus.PENDING, OrderStatus.INITIATED):
             _pay(session, order, identity, t)
         else:
             raise FailedPrecondition(

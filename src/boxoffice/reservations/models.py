@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Cents, Text, UTCDateTime
+
+
+class ReservationStatus(StrEnum):
+    """Wix's ``TicketReservation.status`` (a str, so rows and wire carry the plain name)."""
+
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    CANCELED = "CANCELED"
+    CANCELED_MANUALLY = "CANCELED_MANUALLY"
+    EXPIRED = "EXPIRED"
 
 
 class TicketReservation(Base):

@@ -39,16 +39,17 @@ from sqlalchemy.orm import Session
 from ..auth import IdentityType, Permission, Principal
 from ..db import Database, UTCDateTime, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
-from ..events.models import Event
+from ..events.models import Event, EventState
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
 from ..ticket_definitions import live
 from ..ticket_definitions import service as tds
+from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..schemas import Money
 from ..timefmt import iso
 from ..webhooks import outbox
-from .models import ReservationLine, TicketReservation
+from .models import ReservationLine, ReservationStatus, TicketReservation
 from .schemas import CreateTicketReservationRequest
 
 FQDN = "wix.events.v1.ticket_reservation"
@@ -89,7 +90,7 @@ def _refresh_next_expiry(session: Session, td_ids: Iterable[str]) -> None:
         nxt = (
             select(func.min(TicketReservation.expiration_date))
             .join(ReservationLine, ReservationLine.reservation_id == TicketReservation.id)
-            .where(ReservationLine.ticket_definition_id == td_id, TicketReservation.status == "PENDING")
+            .where(ReservationLine.ticket_definition_id == td_id, TicketReservation.status == ReservationStatus.PENDING)
             .scalar_subquery()
         )
         session.execute(
@@ -124,7 +125,7 @@ def lines_of(session: Session, r: TicketReservation) -> list[ReservationLine]:
 def release_hold(session: Session, r: TicketReservation, status: str, identity: dict[str, str], t: dt.datetime) -> bool:
     """PENDING -> ``status`` (EXPIRED, or CANCELED by a declined payment): the held seats
     go back to inventory, once, and an `updated` event says so. False if not PENDING."""
-    if not transition(session, r, "PENDING", status, t):
+    if not transition(session, r, ReservationStatus.PENDING, status, t):
         return False
     lines = lines_of(session, r)
     counts = line_counts(lines)
@@ -136,7 +137,7 @@ def release_hold(session: Session, r: TicketReservation, status: str, identity: 
 
 def release_sale(session: Session, r: TicketReservation, status: str, identity: dict[str, str], t: dt.datetime) -> bool:
     """CONFIRMED -> ``status``: sold seats go back on sale, once. False if not CONFIRMED."""
-    if not transition(session, r, "CONFIRMED", status, t):
+    if not transition(session, r, ReservationStatus.CONFIRMED, status, t):
         return False
     lines = lines_of(session, r)
     move(session, line_counts(lines), sold=-1)
@@ -146,11 +147,11 @@ def release_sale(session: Session, r: TicketReservation, status: str, identity: 
 
 def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: dt.datetime) -> bool:
     """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
-    if not release_hold(session, r, "EXPIRED", identity, t):
+    if not release_hold(session, r, ReservationStatus.EXPIRED, identity, t):
         return False
     from ..orders import service as orders  # an order can only exist after checkout
 
-    orders.on_reservation_ended(session, identity, r, "CANCELED", t)
+    orders.on_reservation_ended(session, identity, r, t)
     return True
 
 
@@ -161,7 +162,7 @@ def overdue_exists(session: Session, t: dt.datetime) -> bool:
     return (
         session.scalars(
             select(TicketReservation.id)
-            .where(TicketReservation.status == "PENDING", TicketReservation.expiration_date <= t)
+            .where(TicketReservation.status == ReservationStatus.PENDING, TicketReservation.expiration_date <= t)
             .limit(1)
         ).first()
         is not None
@@ -174,7 +175,7 @@ def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None =
     PostgreSQL: SKIP LOCKED, so concurrent sweepers and buyers never wait on each other.
     """
     stmt = select(TicketReservation).where(
-        TicketReservation.status == "PENDING", TicketReservation.expiration_date <= t
+        TicketReservation.status == ReservationStatus.PENDING, TicketReservation.expiration_date <= t
     )
     if td_ids is not None:
         stmt = stmt.where(
@@ -193,10 +194,10 @@ def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None =
 
 def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: dict[str, str]) -> bool:
     """PENDING -> CONFIRMED: the held seats become sold seats."""
-    if r.expiration_date is not None and r.expiration_date <= t and r.status == "PENDING":
+    if r.expiration_date is not None and r.expiration_date <= t and r.status == ReservationStatus.PENDING:
         expire(session, r, identity, t)
         raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
-    if not transition(session, r, "PENDING", "CONFIRMED", t):
+    if not transition(session, r, ReservationStatus.PENDING, ReservationStatus.CONFIRMED, t):
         raise FailedPrecondition(f"Reservation is {r.status}, not PENDING", code="RESERVATION_NOT_PENDING")
     lines = lines_of(session, r)
     move(session, line_counts(lines), reserved=-1, sold=1)
@@ -208,8 +209,8 @@ def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: di
 
 
 def status_of(r: TicketReservation, t: dt.datetime) -> str:
-    if r.status == "PENDING" and r.expiration_date is not None and r.expiration_date <= t:
-        return "EXPIRED"
+    if r.status == ReservationStatus.PENDING and r.expiration_date is not None and r.expiration_date <= t:
+        return ReservationStatus.EXPIRED
     return r.status
 
 
@@ -257,7 +258,7 @@ def to_wire(r: TicketReservation, lines: list[ReservationLine], t: dt.datetime |
             "enableHiddenTicketReservation": bool(r.settings.get("enableHiddenTicketReservation")),
         },
     }
-    if status == "PENDING":
+    if status == ReservationStatus.PENDING:
         out["expirationDate"] = iso(r.expiration_date)
     if r.member_id:
         out["memberId"] = r.member_id
@@ -498,7 +499,7 @@ def _check(
     for d in sorted(mine.values(), key=lambda d: d.event_id):
         if d.event_state is None:
             raise NotFound(f"Event {d.event_id} not found", code="EVENT_NOT_FOUND")
-        if d.event_state != "PUBLISHED":
+        if d.event_state != EventState.PUBLISHED:
             raise FailedPrecondition(f"Event {d.event_id} is not published", code="EVENT_NOT_PUBLISHED")
     currencies = {d.currency for d in mine.values()}
     if len(currencies) > 1:
@@ -512,7 +513,7 @@ def _check(
         id=str(uuid.uuid4()),
         site_id=principal.site_id,
         revision=1,
-        status="PENDING",
+        status=ReservationStatus.PENDING,
         expiration_date=t + dt.timedelta(minutes=minutes),
         created_date=t,
         updated_date=t,
@@ -535,7 +536,7 @@ def _check(
         d = mine[ln.ticket_definition_id]
         where = f"ticketReservation.tickets[{i}]"
         status = tds.sale_status(d, t)
-        if status != "SALE_STARTED":
+        if status != SaleStatus.SALE_STARTED:
             raise FailedPrecondition(
                 f'"{d.name}" is not on sale ({status})', code="TICKET_NOT_ON_SALE", data={"saleStatus": status}
             )
@@ -626,14 +627,14 @@ def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple
     r = get(session, principal, reservation_id, lock_row=True)
     t = now()
     identity = principal.webhook_identity()
-    if status_of(r, t) == "EXPIRED" and r.status == "PENDING":
+    if status_of(r, t) == ReservationStatus.EXPIRED and r.status == ReservationStatus.PENDING:
         expire(session, r, identity, t)
     was = r.status
-    if was not in ("PENDING", "CONFIRMED") or not transition(session, r, was, "CANCELED_MANUALLY", t):
+    if was not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED) or not transition(session, r, was, ReservationStatus.CANCELED_MANUALLY, t):
         raise FailedPrecondition(f"A {r.status} reservation cannot be canceled", code="RESERVATION_NOT_CANCELABLE")
     lines = lines_of(session, r)
     counts = line_counts(lines)
-    if was == "PENDING":
+    if was == ReservationStatus.PENDING:
         move(session, counts, reserved=-1)
         _refresh_next_expiry(session, counts)
     else:
@@ -641,7 +642,7 @@ def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple
     _emit(session, identity, r, lines, "updated")
     from ..orders import service as orders
 
-    orders.on_reservation_ended(session, identity, r, "CANCELED", t)
+    orders.on_reservation_ended(session, identity, r, t)
     return r, lines
 
 
@@ -657,7 +658,7 @@ def delete(session: Session, principal: Principal, reservation_id: str) -> dict[
         )
     t = now()
     lines = lines_of(session, r)
-    if r.status == "PENDING" and transition(session, r, "PENDING", "CANCELED", t):
+    if r.status == ReservationStatus.PENDING and transition(session, r, ReservationStatus.PENDING, ReservationStatus.CANCELED, t):
         counts = line_counts(lines)
         move(session, counts, reserved=-1)
         _refresh_next_expiry(session, counts)

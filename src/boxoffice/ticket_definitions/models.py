@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Text, UTCDateTime
+
+
+class SaleStatus(StrEnum):
+    SALE_SCHEDULED = "SALE_SCHEDULED"
+    SALE_STARTED = "SALE_STARTED"
+    SALE_ENDED = "SALE_ENDED"
 
 
 class TicketDefinition(Base):

@@ -20,13 +20,14 @@ from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
-from ..events.models import Event
+from ..events.models import Event, EventState
 from ..http import field_mask, fieldsets
 from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
-from ..reservations.models import ReservationLine, TicketReservation
+from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from . import live
+from .models import SaleStatus
 from .models import TicketDefinition as TD
 from .schemas import (
     ChangeCurrencyRequest,
@@ -65,18 +66,18 @@ def _minute(t: dt.datetime | None) -> dt.datetime | None:
 
 def sale_status(td: TD, t: dt.datetime) -> str:
     if td.sale_start is not None and t < td.sale_start:
-        return "SALE_SCHEDULED"
+        return SaleStatus.SALE_SCHEDULED
     if td.sale_end is not None and t >= td.sale_end:
-        return "SALE_ENDED"
-    return "SALE_STARTED"
+        return SaleStatus.SALE_ENDED
+    return SaleStatus.SALE_STARTED
 
 
 def sale_status_expr(ctx: q.Ctx) -> Any:
     t = literal(ctx.now, UTCDateTime())
     return case(
-        (TD.sale_start.is_not(None) & (TD.sale_start > t), "SALE_SCHEDULED"),
-        (TD.sale_end.is_not(None) & (TD.sale_end <= t), "SALE_ENDED"),
-        else_="SALE_STARTED",
+        (TD.sale_start.is_not(None) & (TD.sale_start > t), SaleStatus.SALE_SCHEDULED.value),
+        (TD.sale_end.is_not(None) & (TD.sale_end <= t), SaleStatus.SALE_ENDED.value),
+        else_=SaleStatus.SALE_STARTED.value,
     )
 
 
@@ -168,7 +169,7 @@ def overdue_holds(session: Session | Connection, td_ids: list[str], t: dt.dateti
         .join(TicketReservation, TicketReservation.id == ReservationLine.reservation_id)
         .where(
             ReservationLine.ticket_definition_id.in_(td_ids),
-            TicketReservation.status == "PENDING",
+            TicketReservation.status == ReservationStatus.PENDING,
             TicketReservation.expiration_date <= t,
         )
         .group_by(ReservationLine.ticket_definition_id)
@@ -226,9 +227,9 @@ def _emit(session: Session, identity: dict[str, str], td: TD, slug: str, body: d
 def plan_sale_transitions(td: TD, t: dt.datetime, creating: bool, was: str | None) -> None:
     """Mark boundaries already behind us that were no transition (created on sale, or the
     status did not change), then note when the scheduler next has work for ``td``."""
-    if td.sale_start is not None and td.sale_start <= t and (creating or was != "SALE_SCHEDULED"):
+    if td.sale_start is not None and td.sale_start <= t and (creating or was != SaleStatus.SALE_SCHEDULED):
         td.sale_started_for = td.sale_start
-    if td.sale_end is not None and td.sale_end <= t and (creating or was == "SALE_ENDED"):
+    if td.sale_end is not None and td.sale_end <= t and (creating or was == SaleStatus.SALE_ENDED):
         td.sale_ended_for = td.sale_end
     pending = []
     if td.sale_start is not None and td.sale_started_for != td.sale_start:
@@ -295,7 +296,7 @@ _FIELDS = [
         sale_status_expr,
         "enum",
         nullable=False,
-        enum=("SALE_SCHEDULED", "SALE_STARTED", "SALE_ENDED"),
+        enum=tuple(s.value for s in SaleStatus),
         aliases=("sale_status",),
     ),
     q.field("hidden", TD.hidden, "bool", ops=q.EQ_OPS, nullable=False),
@@ -321,7 +322,7 @@ def _available(principal: Principal) -> Any:
     draft events, only those of published events."""
     stmt = _site(principal).where(TD.hidden.is_(False))
     if not principal.can(Permission.MANAGE_EVENTS, Permission.MANAGE_TICKET_DEFINITIONS):
-        stmt = stmt.join(Event.__table__, Event.id == TD.event_id).where(Event.state != "DRAFT")
+        stmt = stmt.join(Event.__table__, Event.id == TD.event_id).where(Event.state != EventState.DRAFT)
     return stmt
 
 

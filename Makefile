@@ -20,9 +20,10 @@ install: $(STAMP)
 conformance/node_modules/.package-lock.json: conformance/package.json conformance/package-lock.json
 	cd conformance && npm ci --no-audit --no-fund
 
+# make run is a demo: the built-in `test` payment provider is on (never in production)
 run: install
 	$(BIN)/boxoffice migrate
-	$(BIN)/boxoffice serve
+	BOXOFFICE_TEST_PAYMENTS=1 $(BIN)/boxoffice serve
 
 test: install conformance/node_modules/.package-lock.json
 	@# Debian's Chromium for the examples/live-counter browser test (no browser is ever downloaded)

@@ -86,7 +86,7 @@ def wipe(db: Database) -> None:
 def app(database: Database) -> Any:
     wipe(database)
     # no background worker in API tests: they drive expiry and delivery themselves
-    return create_app(Settings(database_url=str(database.engine.url), background=False), db=database)
+    return create_app(Settings(database_url=str(database.engine.url), background=False, test_payments=True), db=database)
 
 
 class Api:

@@ -189,3 +189,26 @@ def test_list_get_update_and_summary(api, make_api, shop):
     assert api.get(f"/events/v1/events/{ev['id']}/orders/NOPE").status_code == 404
     visitor = make_api(identity="visitor")
     assert visitor.get(ORDERS).status_code == 403
+
+
+def test_no_test_provider_unless_configured(database, make_api):
+    """The `test` payment simulator and its routes exist only with test_payments on."""
+    from fastapi.testclient import TestClient
+
+    from boxoffice.app import create_app
+    from boxoffice.config import Settings
+
+    api = make_api()
+    ev = create_event(api, draft=False)
+    td = create_td(api, ev["id"], initialLimit=5)
+    r = reserve(api, td["id"])
+    prod = create_app(Settings(database_url=str(database.engine.url), background=False), db=database)
+    with TestClient(prod) as c:
+        h = api.headers()
+        refused = c.post(CHECKOUT, json={"eventId": ev["id"], "reservationId": r["id"], "guests": [guest_form()]}, headers=h)
+        assert refused.status_code == 428 and code(refused) == "PAYMENT_PROVIDER_NOT_CONFIGURED"
+        assert c.post("/boxoffice/v1/test-payments/AAAA-BBBB/pay", headers=h).status_code == 404
+        # paying in person needs no provider
+        ok = c.post(CHECKOUT, json={"eventId": ev["id"], "reservationId": r["id"], "guests": [guest_form()],
+                                    "options": {"payInPerson": True}}, headers=h)
+        assert ok.status_code == 200 and ok.json()["order"]["status"] == "OFFLINE_PENDING"

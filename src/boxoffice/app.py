@@ -22,7 +22,8 @@ from .config import Settings, get_settings
 from .db import Database, GroupCommit, Listener
 from .events.routes import router as events_router
 from .migrations import check_migrated
-from .orders.routes import checkout_router, orders_router
+from .orders.routes import checkout_router, orders_router, test_payments_router
+from .payments import Payments
 from .reservations import service as reservations
 from .reservations.routes import router as reservations_router
 from .ticket_definitions import live
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.secret = secret
+    app.state.payments = Payments.from_settings(settings.test_payments)
     # Create Ticket Reservation calls queue here and commit in batches (group commit)
     app.state.reserve = GroupCommit(
         partial(
@@ -225,6 +227,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(extras_router)
+    if settings.test_payments:
+        app.include_router(test_payments_router)
     app.include_router(webhooks_router)
     app.include_router(live_router)
 

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # First retry waits up to this many seconds; each further one up to twice as long
     # (full jitter), never more than an hour.
     webhook_backoff_seconds: float = 1.0
+    # The built-in `test` payment provider (an online-payment simulator, paid or declined
+    # by POST /boxoffice/v1/test-payments/...): for development and CI only. `make run`,
+    # the tests and the conformance suite turn it on; production leaves it off.
+    test_payments: bool = False
     # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
     # it" in two transactions, so that tests can prove they would catch overselling
     # (as pretix's concurrency tests first prove the race). Never set it in production.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from ..auth import Permission, Principal, require
 from ..db import DB
+from ..errors import InvalidArgument
 from ..http import JSON, field_mask, fieldsets, get_params, list_params, secret
 from ..tickets.service import Urls
 from ..timefmt import iso
@@ -27,6 +28,8 @@ from .schemas import (
 
 checkout_router = APIRouter(tags=["Checkout"])
 orders_router = APIRouter(tags=["Orders"])
+# Mounted only where the `test` provider is enabled (BOXOFFICE_TEST_PAYMENTS=1).
+test_payments_router = APIRouter(tags=["Test payment provider"])
 
 Buyer = require(*Permission)
 Manage = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
@@ -53,7 +56,7 @@ def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Princip
     u = urls(request, principal)
 
     def work(session: Any) -> dict[str, Any]:
-        order, tickets, r, lines = service.checkout(session, principal, body, rate, hold)
+        order, tickets, r, lines = service.checkout(session, principal, body, rate, request.app.state.payments, hold)
         return {
             "order": service.order_wire(order, tickets, None, u),
             "expires": iso(r.expiration_date) if order.status == "PENDING" else None,
@@ -137,5 +140,25 @@ def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequ
     def work(session: Any) -> dict[str, Any]:
         done = service.confirm_orders(session, principal, eventId, body.order_number)
         return {"orders": [service.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
+
+    return JSON(db.write(work))
+
+
+@test_payments_router.post(
+    "/boxoffice/v1/test-payments/{orderNumber}/{outcome}",
+    response_model=OrderResponse,
+    summary="Test payment provider: pay or decline an order",
+)
+def test_payment(orderNumber: str, outcome: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+    """What a payment provider's callback does, for the built-in `test` provider (present
+    only with BOXOFFICE_TEST_PAYMENTS=1): `outcome` is `pay` (order PAID, seats sold) or
+    `decline` (DECLINED, seats released)."""
+    if outcome not in ("pay", "decline"):
+        raise InvalidArgument("outcome", "must be pay or decline")
+    u = urls(request, principal)
+
+    def work(session: Any) -> dict[str, Any]:
+        o = service.payment_outcome(session, principal, "test", orderNumber, paid=outcome == "pay")
+        return {"order": service.order_wire(o, service.tickets_of(session, o), None, u)}
 
     return JSON(db.write(work))

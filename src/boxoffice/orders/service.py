@@ -36,6 +36,7 @@ from ..ticket_definitions.service import MAX_PER_CHECKOUT as DEFAULT_TICKET_LIMI
 from ..tickets.models import Ticket
 from ..timefmt import iso
 from ..webhooks import outbox
+from ..payments import Charge, Payments
 from .models import CONFIRMED, OPEN, Order, OrderStatus
 from .schemas import CheckoutRequest
 
@@ -486,7 +487,7 @@ def check_open_orders(
 
 def checkout(
     session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
-    offline_hold: dt.timedelta = dt.timedelta(hours=72),
+    payments: Payments, offline_hold: dt.timedelta,
 ) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
     """Step 10: a PENDING reservation becomes an order with one ticket per seat."""
     if not req.reservation_id:
@@ -536,14 +537,21 @@ def checkout(
             "reservationId", f"the order total is above the largest order, {legacy_money(MAX_ORDER_TOTAL_CENTS, r.currency)['value']}", "MAX"
         )
     options = req.options
+    payment_id: str | None = None
     if grand == 0:
         provider, status, method = "free", OrderStatus.FREE, None
     elif options and options.pay_in_person:
         provider, status, method = "offline", OrderStatus.OFFLINE_PENDING, "inPerson"
     elif options and options.mark_as_paid:
         provider, status, method = "manual", OrderStatus.PAID, "manual"
+    elif payments.online is None:
+        raise FailedPrecondition(
+            "No online payment provider is configured: pay in person (options.payInPerson), "
+            "or enable one (BOXOFFICE_TEST_PAYMENTS=1 for the test provider)",
+            code="PAYMENT_PROVIDER_NOT_CONFIGURED",
+        )
     else:
-        provider, status, method = "test", OrderStatus.PENDING, "test"
+        provider, status, method = payments.online.name, OrderStatus.PENDING, payments.online.name
     hold_expires = r.expiration_date if status == OrderStatus.PENDING else None
     if status == OrderStatus.OFFLINE_PENDING:
         hold_expires = offline_hold_end(event, t, offline_hold)
@@ -558,7 +566,7 @@ def checkout(
         status=status,
         method=method,
         payment_provider=provider,
-        payment_id=str(uuid.uuid4()) if provider == "test" else None,
+        payment_id=None,
         first_name=first.strip(),
         last_name=last.strip(),
         email=email.strip(),
@@ -578,6 +586,9 @@ def checkout(
         updated_date=t,
         event_seq=0,
     )
+    if status == OrderStatus.PENDING:  # online: the provider begins collecting now
+        assert payments.online is not None
+        order.payment_id = payments.online.start(Charge(order.order_number, grand, r.currency)).payment_id
     session.add(order)
     session.flush()
     tickets = []
@@ -634,16 +645,17 @@ def _pay(session: Session, order: Order, identity: dict[str, str], t: dt.datetim
     emit(session, identity, order, "OrderConfirmed")
 
 
-def test_payment(session: Session, principal: Principal, order_number: str, outcome: str) -> Order:
-    """The `test` provider's callback: ``paid`` or ``declined``."""
+def payment_outcome(session: Session, principal: Principal, provider: str, order_number: str, paid: bool) -> Order:
+    """A provider reports how an online payment ended: paid (the held seats are sold) or
+    declined (they are released). Only for an order that this provider is collecting."""
     order = get(session, principal, None, order_number, lock_row=True)
-    if order.payment_provider != "test" or order.status != OrderStatus.PENDING:
+    if order.payment_provider != provider or order.status != OrderStatus.PENDING:
         raise FailedPrecondition(
-            f"Order {order_number} is {order.status} and not awaiting a test payment", code="ORDER_ACTION_NOT_AVAILABLE"
+            f"Order {order_number} is {order.status} and not awaiting a {provider} payment", code="ORDER_ACTION_NOT_AVAILABLE"
         )
     t = now()
     identity = principal.webhook_identity()
-    if outcome == "paid":
+    if paid:
         _pay(session, order, identity, t)
     else:
         r = session.get(TicketReservation, order.reservation_id)

@@ -13,7 +13,6 @@ from ..errors import InvalidArgument
 from ..http import JSON, fieldsets, get_params, list_params, secret
 from ..orders import service as orders
 from ..orders.routes import urls
-from ..orders.schemas import OrderResponse
 from . import service
 from .schemas import (
     CheckInRequest,
@@ -126,25 +125,6 @@ def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Prin
     with db.session() as session:
         tk, o = service.get(session, principal, number, event_id or None)
         return JSON({"ticket": orders.ticket_wire(tk, o, None, urls(request, principal))})
-
-
-@extras.post(
-    "/boxoffice/v1/test-payments/{orderNumber}/{outcome}",
-    response_model=OrderResponse,
-    summary="Test payment provider: pay or decline an order",
-)
-def test_payment(orderNumber: str, outcome: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
-    """What a payment provider's callback does for the built-in `test` provider:
-    `outcome` is `pay` (order PAID, seats sold) or `decline` (DECLINED, seats released)."""
-    if outcome not in ("pay", "decline"):
-        raise InvalidArgument("outcome", "must be pay or decline")
-    u = urls(request, principal)
-
-    def work(session: Any) -> dict[str, Any]:
-        o = orders.test_payment(session, principal, orderNumber, "paid" if outcome == "pay" else "declined")
-        return {"order": orders.order_wire(o, orders.tickets_of(session, o), None, u)}
-
-    return JSON(db.write(work))
 
 
 def _pdf(body: bytes, name: str) -> Response:

@@ -1,7 +1,8 @@
 """200 buyers race for 50 seats over HTTP, against a real multi-process uvicorn server.
 
 Following pretix's discipline, the same race is first run with the inventory check
-replaced by a naive "read, then take" (a test-only setting): it must oversell, which
+replaced by a naive "read, then take" (tests/naive_inventory.py, given to the app
+factory; no setting reaches it): it must oversell, which
 proves the race test can catch overselling. Then, with the real check, exactly 50
 seats are sold, every loser gets SOLD_OUT, and the counters agree with the rows.
 """
@@ -26,7 +27,7 @@ from boxoffice.db import Database
 from boxoffice.migrations import upgrade
 from boxoffice.reservations.models import ReservationLine, TicketReservation
 from boxoffice.ticket_definitions.models import TicketDefinition
-from tests.conftest import make_pg_database
+from tests.conftest import ROOT, make_pg_database
 from tests.helpers import EVENTS, RES, TD, event_body, td_body
 
 SEATS, BUYERS = 50, 200
@@ -47,12 +48,14 @@ def race(url: str, naive: bool) -> tuple[Counter, dict, int, int]:
         owner = create_api_key(s, "race", IdentityType.APP)
         buyers = [create_api_key(s, "race", IdentityType.VISITOR) for _ in range(10)]
     port = free_port()
-    env = {**os.environ, "BOXOFFICE_DATABASE_URL": url, "BOXOFFICE_UNSAFE_NAIVE_INVENTORY": "1" if naive else "0"}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "boxoffice"), "serve", "--port", str(port), "--workers", "2",
-         "--no-access-log", "--log-level", "warning"],
-        env=env,
-    )
+    env = {**os.environ, "BOXOFFICE_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    if naive:  # the same server, through uvicorn directly, with the naive seat take
+        cmd = [sys.executable, "-m", "uvicorn", "tests.naive_inventory:naive_app", "--factory", "--workers", "2",
+               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    else:
+        cmd = [str(Path(sys.executable).parent / "boxoffice"), "serve", "--port", str(port), "--workers", "2",
+               "--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

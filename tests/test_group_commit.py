@@ -14,6 +14,7 @@ from boxoffice.auth import _hash, _lookup
 from boxoffice.db import GroupCommit
 from boxoffice.errors import NotFound
 from boxoffice.reservations import service
+from boxoffice.ticket_definitions.inventory import SeatTake
 from boxoffice.reservations.models import TicketReservation
 from boxoffice.reservations.schemas import CreateTicketReservationRequest
 from boxoffice.webhooks.models import OutboxEvent
@@ -137,7 +138,7 @@ def stored(database) -> tuple[int, int]:
 def test_one_batch_decides_each_call_in_order(api, database, seats3):
     td, principal = seats3
     unknown = "00000000-0000-0000-0000-000000000000"
-    out = service.create_batch(database, calls(principal, [(td, 2), (td, 2), (td, 1), (unknown, 1), (td, 1)]), 20)
+    out = service.create_batch(database, calls(principal, [(td, 2), (td, 2), (td, 1), (unknown, 1), (td, 1)]), 20, SeatTake())
     assert isinstance(out[0], dict) and out[0]["tickets"][0]["quantity"] == 2
     assert isinstance(out[1], service.SoldOut)  # 2 wanted, 1 left after the first call
     assert isinstance(out[2], dict) and out[2]["tickets"][0]["quantity"] == 1
@@ -161,13 +162,13 @@ def test_a_batch_that_lost_a_race_is_decided_again_under_lock(api, database, sea
         seen.append(lock)
         if not lock:  # the competitor commits after our snapshot
             monkeypatch.setattr(service, "_decide", real)
-            (won,) = service.create_batch(database, calls(principal, [(td, 2)]), minutes)
+            (won,) = service.create_batch(database, calls(principal, [(td, 2)]), minutes, SeatTake())
             assert isinstance(won, dict)
             monkeypatch.setattr(service, "_decide", racing)
         return decision
 
     monkeypatch.setattr(service, "_decide", racing)
-    out = service.create_batch(database, calls(principal, [(td, 1), (td, 1), (td, 1)]), 20)
+    out = service.create_batch(database, calls(principal, [(td, 1), (td, 1), (td, 1)]), 20, SeatTake())
     assert seen == [False, True]
     assert isinstance(out[0], dict) and all(isinstance(o, service.SoldOut) for o in out[1:])
     assert sales(api, td)["reservedCount"] == 3 and sales(api, td)["unsoldCount"] == 0

@@ -26,7 +26,7 @@ from .orders.routes import checkout_router, orders_router, test_payments_router
 from .payments import Payments
 from .reservations import service as reservations
 from .reservations.routes import router as reservations_router
-from .ticket_definitions import live
+from .ticket_definitions import inventory, live
 from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
@@ -160,7 +160,11 @@ async def _refuse(send: Send, status: int, code: str, description: str, body: di
     await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, seat_take: inventory.SeatTake | None = None
+) -> FastAPI:
+    """``seat_take``: the inventory's seat take; only the race test passes another (a
+    naive one, tests/naive_inventory.py, to prove the test sees overselling)."""
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
     check_migrated(db.engine)
@@ -207,7 +211,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             reservations.create_batch,
             db,
             default_minutes=settings.reservation_minutes,
-            naive=settings.unsafe_naive_inventory,
+            take=seat_take or inventory.SeatTake(),
         ),
         name="boxoffice-reserve",
     )

@@ -44,10 +44,6 @@ class Settings(BaseSettings):
     # by POST /boxoffice/v1/test-payments/...): for development and CI only. `make run`,
     # the tests and the conformance suite turn it on; production leaves it off.
     test_payments: bool = False
-    # TEST ONLY. Replaces the atomic inventory check by "read what is left, then take
-    # it" in two transactions, so that tests can prove they would catch overselling
-    # (as pretix's concurrency tests first prove the race). Never set it in production.
-    unsafe_naive_inventory: bool = False
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
     # Largest request body in bytes; larger ones are refused with 413 before parsing.

@@ -42,7 +42,7 @@ from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDe
 from ..events.models import Event, EventState
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
-from ..ticket_definitions import live
+from ..ticket_definitions import inventory, live
 from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
@@ -243,7 +243,7 @@ def to_wire(r: TicketReservation, lines: list[ReservationLine], t: dt.datetime |
                 },
                 "eventSettingsSnapshot": {
                     "reservationDurationInMinutes": minutes,
-                    "ticketLimitPerOrder": r.settings.get("ticketLimitPerOrder", tds.MAX_PER_CHECKOUT),
+                    "ticketLimitPerOrder": r.settings.get("ticketLimitPerOrder", inventory.DEFAULT_TICKET_LIMIT_PER_ORDER),
                 },
                 "removedQuantity": 0,
                 "policy": ln.policy or "",
@@ -345,7 +345,7 @@ class _Contended(Exception):
 
 
 def create_batch(
-    db: Database, calls: list[NewReservation], default_minutes: int, naive: bool = False
+    db: Database, calls: list[NewReservation], default_minutes: int, take: inventory.SeatTake
 ) -> list[dict[str, Any] | Exception]:
     """Create Ticket Reservation for many concurrent calls: one outcome each, the wire
     reservation or the error its caller gets. Every accepted call is written in ONE
@@ -360,19 +360,18 @@ def create_batch(
        roll back, and decide again with the definitions locked (FOR UPDATE), where the
        counts cannot move until COMMIT.
 
-    ``naive`` (TEST ONLY, Settings.unsafe_naive_inventory) trusts the snapshot and
-    updates unconditionally: the race this design exists to close.
+    ``take`` is the seat take (:class:`~boxoffice.ticket_definitions.inventory.SeatTake`),
+    given by the app factory: the race test gives a naive one to prove it sees overselling.
     """
     with db.reading() as conn:
         decision = _decide(conn, calls, default_minutes)
     if not decision.accepted:
         return decision.outcomes
-    if naive:  # widen the window the snapshot races in
-        time.sleep(0.01)
+    take.before_write()
     try:
-        return db.write(lambda s: _write(s, decision, naive))
+        return db.write(lambda s: _write(s, decision, take))
     except _Contended:
-        return db.write(lambda s: _write(s, _decide(s.connection(), calls, default_minutes, lock=True)))
+        return db.write(lambda s: _write(s, _decide(s.connection(), calls, default_minutes, lock=True), take))
 
 
 # What Create Ticket Reservation reads of the definitions (and their events): built once,
@@ -393,36 +392,15 @@ _READ = (
     .order_by(_TD.c.id)
 )
 _READ_LOCKED = _READ.with_for_update(of=_TD)
-_TAKE_VALUES = {
-    "reserved_count": _TD.c.reserved_count + bindparam("q"),
-    "next_hold_expiry": case(
-        (or_(_TD.c.next_hold_expiry.is_(None), _TD.c.next_hold_expiry > bindparam("expires", type_=UTCDateTime())),
-         bindparam("expires", type_=UTCDateTime())),
-        else_=_TD.c.next_hold_expiry,
-    ),
-}
-_TAKE = (  # the inventory rule itself
-    update(_TD)
-    .where(_TD.c.id == bindparam("td"), or_(_TD.c.limited.is_(False), _TD.c.actual_limit - _TD.c.sold_count - _TD.c.reserved_count >= bindparam("q")))
-    .values(_TAKE_VALUES)
-)
-_TAKE_NAIVE = update(_TD).where(_TD.c.id == bindparam("td")).values(_TAKE_VALUES)  # TEST ONLY
-# by (PostgreSQL, naive): on PostgreSQL the update also sends the live-count NOTIFY
-_TAKES = {
-    (False, False): _TAKE,
-    (False, True): _TAKE_NAIVE,
-    (True, False): _TAKE.returning(live.notify_returning(_TD.c.id)),
-    (True, True): _TAKE_NAIVE.returning(live.notify_returning(_TD.c.id)),
-}
 
 
 def _decide(conn: Connection, calls: list[NewReservation], default_minutes: int, lock: bool = False) -> _Decision:
     t = now()
     ids = sorted({ln.ticket_definition_id for c in calls for ln in c.request.ticket_reservation.tickets})
     defs = {d.id: d for d in conn.execute(_READ_LOCKED if lock else _READ, {"ids": ids})}
-    due = [i for i, d in defs.items() if d.next_hold_expiry is not None and d.next_hold_expiry <= t]
-    overdue = tds.overdue_holds(conn, due, t) if due else {}
-    free = {i: tds.unsold(d, overdue.get(i, 0)) for i, d in defs.items()}
+    due = inventory.due(defs.values(), t)
+    overdue = inventory.overdue_holds(conn, due, t)
+    free = {i: inventory.unsold(d, overdue.get(i, 0)) for i, d in defs.items()}
     decision = _Decision([None] * len(calls), [], defaultdict(int), due)
     for index, call in enumerate(calls):
         try:
@@ -442,7 +420,7 @@ def _decide(conn: Connection, calls: list[NewReservation], default_minutes: int,
     return decision
 
 
-def _write(session: Session, d: _Decision, naive: bool = False) -> list[dict[str, Any] | Exception]:
+def _write(session: Session, d: _Decision, take: inventory.SeatTake) -> list[dict[str, Any] | Exception]:
     """The write transaction of :func:`create_batch`; the seats are taken last."""
     t = now()
     if d.release:  # lazy expiry: free what has run out before counting
@@ -461,9 +439,9 @@ def _write(session: Session, d: _Decision, naive: bool = False) -> list[dict[str
     expires = min(r.expiration_date for _, r, _, _ in d.accepted)
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
-    take = _TAKES[postgres, naive]
+    statement = take.for_dialect(postgres)
     for td_id in sorted(d.totals):  # id order: two batches never wait on each other in a cycle
-        res = conn.execute(take, {"td": td_id, "q": d.totals[td_id], "expires": expires})
+        res = conn.execute(statement, {"td": td_id, "q": d.totals[td_id], "expires": expires})
         if (len(res.all()) if postgres else res.rowcount) != 1:
             raise _Contended(td_id)
         live.touch(session, td_id, notified=postgres)
@@ -524,7 +502,7 @@ def _check(
             "disableTicketLimitValidation": disable_limit,
             "enableHiddenTicketReservation": allow_hidden,
             "reservationDurationInMinutes": minutes,
-            "ticketLimitPerOrder": int(ev_tickets.get("ticketLimitPerOrder") or tds.MAX_PER_CHECKOUT),
+            "ticketLimitPerOrder": int(ev_tickets.get("ticketLimitPerOrder") or inventory.DEFAULT_TICKET_LIMIT_PER_ORDER),
         },
         extended_fields=tr.extended_fields.model_dump(exclude_none=True) if tr.extended_fields else None,
         tags=tr.tags,
@@ -570,11 +548,11 @@ def _check(
         )
     if not disable_limit:
         for td_id, q in wanted.items():
-            if q > tds.MAX_PER_CHECKOUT:
+            if q > inventory.MAX_PER_CHECKOUT:
                 raise FailedPrecondition(
-                    f"At most {tds.MAX_PER_CHECKOUT} tickets of \"{mine[td_id].name}\" per checkout",
+                    f"At most {inventory.MAX_PER_CHECKOUT} tickets of \"{mine[td_id].name}\" per checkout",
                     code="TICKET_LIMIT_PER_CHECKOUT_EXCEEDED",
-                    data={"ticketDefinitionId": td_id, "limitPerCheckout": tds.MAX_PER_CHECKOUT},
+                    data={"ticketDefinitionId": td_id, "limitPerCheckout": inventory.MAX_PER_CHECKOUT},
                 )
         limit = r.settings["ticketLimitPerOrder"]
         if sum(wanted.values()) > limit:

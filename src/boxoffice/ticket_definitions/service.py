@@ -25,8 +25,8 @@ from ..http import field_mask, fieldsets
 from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
-from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from . import live
+from .inventory import due, limit_per_checkout, overdue_holds, sold_out, unsold
 from .models import SaleStatus
 from .models import TicketDefinition as TD
 from .schemas import (
@@ -42,7 +42,6 @@ from .schemas import (
 FQDN = "wix.events.v3.ticket_definition"
 SALES_DETAILS, EVENT_DETAILS = Fieldset.SALES_DETAILS.value, Fieldset.EVENT_DETAILS.value
 MAX_PER_EVENT = 100
-MAX_PER_CHECKOUT = 50
 
 
 class InvalidReorder(WixError):
@@ -79,14 +78,6 @@ def sale_status_expr(ctx: q.Ctx) -> Any:
         (TD.sale_end.is_not(None) & (TD.sale_end <= t), SaleStatus.SALE_ENDED.value),
         else_=SaleStatus.SALE_STARTED.value,
     )
-
-
-def unsold(td: TD, overdue: int = 0) -> int | None:
-    """What a buyer can still take: actualLimit - sold - reserved (None when unlimited).
-    ``overdue``: seats of expired reservations the counters still hold (they are free)."""
-    if not td.limited or td.actual_limit is None:
-        return None
-    return max(0, td.actual_limit - td.sold_count - (td.reserved_count - overdue))
 
 
 def to_wire(
@@ -147,9 +138,9 @@ def to_wire(
             "unsoldCount": left,
             "soldCount": td.sold_count,
             "reservedCount": td.reserved_count - overdue,
-            "soldOut": left == 0 if left is not None else False,
+            "soldOut": sold_out(left),
         }
-    out["limitPerCheckout"] = MAX_PER_CHECKOUT if left is None else min(MAX_PER_CHECKOUT, left)
+    out["limitPerCheckout"] = limit_per_checkout(left)
     if td.extended_fields:
         out["extendedFields"] = td.extended_fields
     if EVENT_DETAILS in fields and event is not None:
@@ -158,23 +149,6 @@ def to_wire(
             k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
         }
     return out
-
-
-def overdue_holds(session: Session | Connection, td_ids: list[str], t: dt.datetime) -> dict[str, int]:
-    """Seats still counted as reserved whose reservation is past its expiry: they read as free."""
-    if not td_ids:
-        return {}
-    rows = session.execute(
-        select(ReservationLine.ticket_definition_id, func.sum(ReservationLine.quantity))
-        .join(TicketReservation, TicketReservation.id == ReservationLine.reservation_id)
-        .where(
-            ReservationLine.ticket_definition_id.in_(td_ids),
-            TicketReservation.status == ReservationStatus.PENDING,
-            TicketReservation.expiration_date <= t,
-        )
-        .group_by(ReservationLine.ticket_definition_id)
-    ).all()
-    return {td_id: int(n) for td_id, n in rows}
 
 
 def entity(td: TD) -> dict[str, Any]:
@@ -193,8 +167,7 @@ def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[di
     if EVENT_DETAILS in fields and tds:
         ids = {td.event_id for td in tds}
         evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
-    due = [td.id for td in tds if td.next_hold_expiry is not None and td.next_hold_expiry <= t]
-    overdue = overdue_holds(session, due, t) if due else {}
+    overdue = overdue_holds(session, due(tds, t), t)
     return [to_wire(td, fields, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
 
 

@@ -45,3 +45,10 @@ def parse_money(m: Money | None, where: str) -> tuple[int, str]:
 def money(cents: int, currency: str) -> dict[str, str]:
     sign, cents = ("-", -cents) if cents < 0 else ("", cents)
     return {"value": f"{sign}{cents // 100}.{cents % 100:02d}", "currency": currency}
+
+
+def legacy_money(cents: int, currency: str) -> dict[str, str]:
+    """Legacy v1 Money carries ``amount`` (which the SDK typings read) and ``value``."""
+    sign, c = ("-", -cents) if cents < 0 else ("", cents)
+    v = f"{sign}{c // 100}.{c % 100:02d}"
+    return {"amount": v, "value": v, "currency": currency}

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, Cents, Text, UTCDateTime
+from ..db import Base, Cents, Text, UTCDateTime, now
 
 
 class OrderStatus(StrEnum):
@@ -26,6 +27,11 @@ class OrderStatus(StrEnum):
 CONFIRMED = (OrderStatus.PAID, OrderStatus.FREE)
 # Open: seats held, not paid for.
 OPEN = (OrderStatus.PENDING, OrderStatus.OFFLINE_PENDING)
+
+
+def fully_checked_in(tickets: list[Any]) -> bool:
+    live = [t for t in tickets if not t.canceled and not t.archived]
+    return bool(live) and all(t.checked_in_date is not None for t in live)
 
 
 class Order(Base):
@@ -63,6 +69,12 @@ class Order(Base):
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
     updated_date: Mapped[Any] = mapped_column(UTCDateTime())
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    def status_at(self, t: dt.datetime | None = None) -> str:
+        """PENDING past its reservation's hold reads CANCELED before the scheduler writes it."""
+        if self.status == OrderStatus.PENDING and self.hold_expires is not None and self.hold_expires <= (t or now()):
+            return OrderStatus.CANCELED
+        return self.status
 
     __table_args__ = (
         UniqueConstraint("site_id", "order_number", name="uq_orders_site_number"),

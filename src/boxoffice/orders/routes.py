@@ -12,9 +12,8 @@ from ..auth import Permission, Principal, require
 from ..db import DB
 from ..errors import InvalidArgument
 from ..http import JSON, field_mask, fieldsets, get_params, list_params, secret
-from ..tickets.service import Urls
-from ..timefmt import iso
-from . import service
+from ..links import Urls
+from . import service, wire
 from .schemas import (
     CheckoutRequest,
     CheckoutResponse,
@@ -57,26 +56,7 @@ def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Princip
 
     def work(session: Any) -> dict[str, Any]:
         order, tickets, r, lines = service.checkout(session, principal, body, rate, request.app.state.payments, hold)
-        return {
-            "order": service.order_wire(order, tickets, None, u),
-            "expires": iso(r.expiration_date) if order.status == "PENDING" else None,
-            "reservations": [
-                {
-                    "quantity": ln.quantity,
-                    "ticket": {
-                        "id": ln.ticket_definition_id,
-                        "name": ln.ticket_name,
-                        "price": service.legacy_money(ln.price_cents, r.currency),
-                        "free": ln.price_cents == 0,
-                        "policy": ln.policy or "",
-                        "eventId": ln.event_id,
-                    },
-                    "ticketDetails": [{"pricingOptionId": ln.pricing_option_id}] if ln.pricing_option_id else [],
-                }
-                for ln in lines
-            ],
-            "orderPageUrl": u.order_pdf(order),
-        }
+        return wire.checkout_response(order, tickets, r, lines, u)
 
     return JSON(db.write(work))
 
@@ -98,7 +78,7 @@ def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON
                 "total": total,
                 "offset": p["offset"],
                 "limit": p["limit"],
-                "orders": [service.order_wire(o, t, fieldsets, u) for o, t in rows],
+                "orders": [wire.order_wire(o, t, fieldsets, u) for o, t in rows],
                 "facets": facets,
             }
         )
@@ -116,7 +96,7 @@ def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principa
     fieldsets = _fieldsets(p.get("fieldset")) or None
     with db.session() as session:
         o = service.get(session, principal, eventId, orderNumber)
-        return JSON({"order": service.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))})
+        return JSON({"order": wire.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))})
 
 
 @orders_router.patch("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Update Order")
@@ -128,7 +108,7 @@ def update_order(
 
     def work(session: Any) -> dict[str, Any]:
         o = service.update_order(session, principal, eventId, orderNumber, fields, body)
-        return {"order": service.order_wire(o, service.tickets_of(session, o), None, u)}
+        return {"order": wire.order_wire(o, service.tickets_of(session, o), None, u)}
 
     return JSON(db.write(work))
 
@@ -139,7 +119,7 @@ def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequ
 
     def work(session: Any) -> dict[str, Any]:
         done = service.confirm_orders(session, principal, eventId, body.order_number)
-        return {"orders": [service.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
+        return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
 
     return JSON(db.write(work))
 
@@ -159,6 +139,6 @@ def test_payment(orderNumber: str, outcome: str, request: Request, db: DB, princ
 
     def work(session: Any) -> dict[str, Any]:
         o = service.payment_outcome(session, principal, "test", orderNumber, paid=outcome == "pay")
-        return {"order": service.order_wire(o, service.tickets_of(session, o), None, u)}
+        return {"order": wire.order_wire(o, service.tickets_of(session, o), None, u)}
 
     return JSON(db.write(work))

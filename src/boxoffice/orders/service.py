@@ -28,26 +28,20 @@ from ..auth import IdentityType, Permission, Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..limits import MAX_ORDER_TOTAL_CENTS
+from ..money import legacy_money
 from ..events.models import Event
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..ticket_definitions.inventory import DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..tickets.models import Ticket
-from ..timefmt import iso
 from ..webhooks import outbox
 from ..payments import Charge, Payments
-from .models import CONFIRMED, OPEN, Order, OrderStatus
+from . import wire
+from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
 from .schemas import CheckoutRequest
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-
-
-def legacy_money(cents: int, currency: str) -> dict[str, str]:
-    """Legacy v1 Money carries ``amount`` (which the SDK typings read) and ``value``."""
-    sign, c = ("-", -cents) if cents < 0 else ("", cents)
-    v = f"{sign}{c // 100}.{c % 100:02d}"
-    return {"amount": v, "value": v, "currency": currency}
 
 
 def _number(session: Session, site_id: str) -> str:
@@ -109,186 +103,10 @@ def build_invoice(
     return invoice, subtotal, added, grand, subtotal - included
 
 
-# --- wire -----------------------------------------------------------------------------------
-
-
-def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, urls: Any = None) -> dict[str, Any]:
-    """The legacy TicketingTicket; ``fieldsets`` None means everything."""
-    out: dict[str, Any] = {"anonymized": False}
-    if order.member_id:
-        out["memberId"] = order.member_id
-    every = fieldsets is None
-    if every or "TICKET_DETAILS" in fieldsets:
-        out.update(
-            {
-                "ticketNumber": tk.ticket_number,
-                "orderNumber": tk.order_number,
-                "ticketDefinitionId": tk.ticket_definition_id,
-                "name": tk.name,
-                "price": legacy_money(tk.price_cents, tk.currency),
-                "free": tk.free,
-                "policy": tk.policy or "",
-                "orderStatus": order.status,
-                "orderArchived": order.archived,
-                "orderFullName": f"{order.first_name} {order.last_name}",
-                "guestFullName": guest_name(tk, order),
-                "archived": tk.archived,
-                "channel": "ONLINE",
-                "canceled": tk.canceled,
-            }
-        )
-        if tk.checked_in_date is not None:
-            out["checkIn"] = {"created": iso(tk.checked_in_date)}
-        if urls is not None:
-            out["ticketPdfUrl"] = urls.ticket_pdf(tk)
-            out["checkInUrl"] = urls.check_in(tk)
-    if every or "GUEST_DETAILS" in fieldsets or "GUEST_FORM" in fieldsets:
-        gd: dict[str, Any] = {}
-        if every or "GUEST_DETAILS" in fieldsets:
-            gd.update(
-                {
-                    "guestAssigned": tk.guest_assigned,
-                    "firstName": tk.guest_first_name or order.first_name,
-                    "lastName": tk.guest_last_name or order.last_name,
-                    "email": tk.guest_email or order.email,
-                    "contactId": order.contact_id,
-                }
-            )
-        gd["form"] = tk.guest_form or {"inputValues": []}
-        out["guestDetails"] = gd
-    return out
-
-
-def guest_name(tk: Ticket, order: Order) -> str:
-    return f"{tk.guest_first_name or order.first_name} {tk.guest_last_name or order.last_name}"
-
-
-def fully_checked_in(tickets: list[Ticket]) -> bool:
-    live = [t for t in tickets if not t.canceled and not t.archived]
-    return bool(live) and all(t.checked_in_date is not None for t in live)
-
-
-def status_of(order: Order, t: dt.datetime | None = None) -> str:
-    """PENDING past its reservation's hold reads CANCELED before the sweeper writes it."""
-    if order.status == OrderStatus.PENDING and order.hold_expires is not None and order.hold_expires <= (t or now()):
-        return OrderStatus.CANCELED
-    return order.status
-
-
-def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None = None, urls: Any = None) -> dict[str, Any]:
-    """The legacy Order; ``fieldsets`` None means everything (checkout, webhooks)."""
-    out: dict[str, Any] = {
-        "orderNumber": order.order_number,
-        "eventId": order.event_id,
-        "contactId": order.contact_id,
-        "anonymized": False,
-        "fullyCheckedIn": fully_checked_in(tickets),
-    }
-    if order.member_id:
-        out["memberId"] = order.member_id
-    every = fieldsets is None
-    if every or "DETAILS" in fieldsets:
-        out.update(
-            {
-                "reservationId": order.reservation_id,
-                "created": iso(order.created_date),
-                "updated": iso(order.updated_date),
-                "firstName": order.first_name,
-                "lastName": order.last_name,
-                "fullName": f"{order.first_name} {order.last_name}",
-                "email": order.email,
-                "confirmed": order.status in CONFIRMED,
-                "status": status_of(order),
-                "method": order.method,
-                "ticketsQuantity": order.tickets_quantity,
-                "totalPrice": legacy_money(order.total_cents, order.currency),
-                "archived": order.archived,
-                "channel": "ONLINE",
-                "paymentDetails": {"transaction": {"transactionId": order.payment_id, "method": order.method}}
-                if order.payment_id
-                else {},
-            }
-        )
-        if urls is not None:
-            out["ticketsPdf"] = urls.order_pdf(order)
-    else:
-        out["status"] = OrderStatus.NA_ORDER_STATUS
-    if every or "FORM" in fieldsets:
-        out["checkoutForm"] = order.checkout_form
-    if every or "TICKETS" in fieldsets:
-        out["tickets"] = [ticket_wire(t, order, None, urls) for t in tickets]
-    if every or "INVOICE" in fieldsets:
-        inv = dict(order.invoice)
-        if order.status in CONFIRMED and urls is not None:
-            inv["previewUrl"] = urls.order_pdf(order)
-        out["invoice"] = inv
-    return out
-
-
-def _webhook_ticket(tk: Ticket, order: Order) -> dict[str, Any]:
-    out = {
-        "ticketNumber": tk.ticket_number,
-        "ticketDefinitionId": tk.ticket_definition_id,
-        "price": legacy_money(tk.price_cents, tk.currency),
-        "archived": tk.archived,
-        "firstName": tk.guest_first_name or order.first_name,
-        "lastName": tk.guest_last_name or order.last_name,
-        "email": tk.guest_email or order.email,
-        "contactId": order.contact_id,
-        "confirmed": order.status in CONFIRMED,
-        "form": tk.guest_form or {"inputValues": []},
-        "ticketName": tk.name,
-        "anonymized": False,
-        "canceled": tk.canceled,
-    }
-    if tk.checked_in_date is not None:
-        out["checkIn"] = {"created": iso(tk.checked_in_date)}
-    if order.member_id:
-        out["memberId"] = order.member_id
-    return out
-
-
 def emit(session: Session, identity: dict[str, str], order: Order, name: str, tickets: list[Ticket] | None = None) -> None:
     """Legacy order events (OrderInitiated / OrderConfirmed / OrderUpdated), payloads as the SDK types them."""
     tickets = tickets if tickets is not None else tickets_of(session, order)
-    data: dict[str, Any] = {
-        "language": "en",
-        "locale": "en",
-        "eventId": order.event_id,
-        "orderNumber": order.order_number,
-        "contactId": order.contact_id,
-        "created": iso(order.created_date),
-        "updated": iso(order.updated_date),
-        "firstName": order.first_name,
-        "lastName": order.last_name,
-        "email": order.email,
-        "checkoutForm": order.checkout_form,
-        "status": order.status,
-        "reservationId": order.reservation_id,
-    }
-    if order.member_id:
-        data["memberId"] = order.member_id
-    if name == "OrderInitiated":
-        data.update({"invoice": order.invoice, "markedAsPaid": order.status == OrderStatus.PAID})
-    elif name == "OrderConfirmed":
-        data.update(
-            {
-                "silent": False,
-                "method": order.method,
-                "tickets": [_webhook_ticket(t, order) for t in tickets],
-                "invoice": order.invoice,
-            }
-        )
-    else:  # OrderUpdated
-        data.update(
-            {
-                "confirmed": order.status in CONFIRMED,
-                "method": order.method,
-                "tickets": [_webhook_ticket(t, order) for t in tickets],
-                "archived": order.archived,
-                "triggeredByAnonymizeRequest": False,
-            }
-        )
+    data = wire.order_event_data(order, tickets, name)
     order.event_seq += 1
     outbox.record_legacy(
         session,
@@ -537,7 +355,6 @@ def checkout(
             "reservationId", f"the order total is above the largest order, {legacy_money(MAX_ORDER_TOTAL_CENTS, r.currency)['value']}", "MAX"
         )
     options = req.options
-    payment_id: str | None = None
     if grand == 0:
         provider, status, method = "free", OrderStatus.FREE, None
     elif options and options.pay_in_person:

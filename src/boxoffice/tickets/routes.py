@@ -11,7 +11,8 @@ from ..auth import Permission, Principal, require
 from ..db import DB
 from ..errors import InvalidArgument
 from ..http import JSON, fieldsets, get_params, list_params, secret
-from ..orders import service as orders
+from ..links import Urls
+from ..orders.wire import ticket_wire
 from ..orders.routes import urls
 from . import service
 from .schemas import (
@@ -52,7 +53,7 @@ def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSO
                 "total": total,
                 "offset": p["offset"],
                 "limit": p["limit"],
-                "tickets": [orders.ticket_wire(tk, o, fs, u) for tk, o in rows],
+                "tickets": [ticket_wire(tk, o, fs, u) for tk, o in rows],
                 "facets": facets,
             }
         )
@@ -64,7 +65,7 @@ def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal
     fs = _fieldsets(p.get("fieldset")) or None
     with db.session() as session:
         tk, o = service.get(session, principal, ticketNumber, p.get("eventId"))
-        return JSON({"ticket": orders.ticket_wire(tk, o, fs, urls(request, principal))})
+        return JSON({"ticket": ticket_wire(tk, o, fs, urls(request, principal))})
 
 
 @router.patch("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Update Ticket")
@@ -73,7 +74,7 @@ def update_ticket(ticketNumber: str, request: Request, db: DB, body: UpdateTicke
 
     def work(session: Any) -> dict[str, Any]:
         tk, o = service.update(session, principal, ticketNumber, body)
-        return {"ticket": orders.ticket_wire(tk, o, None, u)}
+        return {"ticket": ticket_wire(tk, o, None, u)}
 
     return JSON(db.write(work))
 
@@ -84,7 +85,7 @@ def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: 
 
     def work(session: Any) -> dict[str, Any]:
         pairs = service.check_in(session, principal, body.event_id, body.ticket_number)
-        return {"tickets": [orders.ticket_wire(tk, o, None, u) for tk, o in pairs]}
+        return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
 
     return JSON(db.write(work))
 
@@ -98,7 +99,7 @@ def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Mana
 
     def work(session: Any) -> dict[str, Any]:
         pairs = service.delete_check_in(session, principal, p["eventId"], p["ticketNumber"])
-        return {"tickets": [orders.ticket_wire(tk, o, None, u) for tk, o in pairs]}
+        return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
 
     return JSON(db.write(work))
 
@@ -113,7 +114,7 @@ def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principa
 
     def work(session: Any) -> dict[str, Any]:
         tk, o = service.scan(session, principal, secret(request), body.code)
-        return {"ticket": orders.ticket_wire(tk, o, None, u)}
+        return {"ticket": ticket_wire(tk, o, None, u)}
 
     return JSON(db.write(work))
 
@@ -124,7 +125,7 @@ def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Prin
     number, _, event_id = ticketAndEvent.partition(",")
     with db.session() as session:
         tk, o = service.get(session, principal, number, event_id or None)
-        return JSON({"ticket": orders.ticket_wire(tk, o, None, urls(request, principal))})
+        return JSON({"ticket": ticket_wire(tk, o, None, urls(request, principal))})
 
 
 def _pdf(body: bytes, name: str) -> Response:
@@ -134,7 +135,7 @@ def _pdf(body: bytes, name: str) -> Response:
 @extras.get("/boxoffice/v1/pdf/{siteId}/orders/{orderNumber}.pdf", summary="An order's tickets as PDF (signed link)")
 def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Response:
     """Opened by buyers without credentials: the `sig` in the link is the authorisation."""
-    u = service.Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
+    u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
     with db.session() as session:
         body = service.order_pdf(session, u, orderNumber, get_params(request).get("sig", ""))
     return _pdf(body, f"tickets-{orderNumber}.pdf")
@@ -142,7 +143,7 @@ def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Respon
 
 @extras.get("/boxoffice/v1/pdf/{siteId}/tickets/{ticketNumber}.pdf", summary="One ticket as PDF (signed link)")
 def ticket_pdf(siteId: str, ticketNumber: str, request: Request, db: DB) -> Response:
-    u = service.Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
+    u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
     with db.session() as session:
         body = service.ticket_pdf(session, u, ticketNumber, get_params(request).get("sig", ""))
     return _pdf(body, f"ticket-{ticketNumber}.pdf")

@@ -8,9 +8,6 @@ who and when. A batch checks in all its tickets or none.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -21,7 +18,10 @@ from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
 from ..http import field_mask
+from ..links import Urls, check_sig
+from ..money import legacy_money
 from ..orders import service as orders
+from ..orders.wire import guest_name
 from ..orders.models import Order
 from ..timefmt import iso
 from .models import Ticket
@@ -45,37 +45,6 @@ SORTS = {
     "order_number": Ticket.order_number,
     "orderNumber": Ticket.order_number,
 }
-
-
-@dataclass(frozen=True)
-class Urls:
-    """Unguessable links a buyer can open without credentials (HMAC of site + number)."""
-
-    base: str
-    secret: bytes
-    site_id: str
-
-    def sig(self, kind: str, number: str) -> str:
-        msg = f"{kind}:{self.site_id}:{number}".encode()
-        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:32]
-
-    def order_pdf(self, order: Order) -> str:
-        n = order.order_number
-        return f"{self.base}/boxoffice/v1/pdf/{self.site_id}/orders/{n}.pdf?sig={self.sig('order', n)}"
-
-    def check_in(self, tk: Ticket) -> str:
-        """Wix's format, ``.../check-in/{ticketNumber},{eventId}`` (staff open it to check in)."""
-        return f"{self.base}/boxoffice/v1/check-in/{tk.ticket_number},{tk.event_id}"
-
-    def ticket_pdf(self, tk: Ticket) -> str:
-        n = tk.ticket_number
-        return f"{self.base}/boxoffice/v1/pdf/{self.site_id}/tickets/{n}.pdf?sig={self.sig('ticket', n)}"
-
-
-def check_sig(urls: Urls, kind: str, number: str, sig: str) -> None:
-    # bytes: compare_digest refuses a str with non-ASCII characters (a 500 before)
-    if not hmac.compare_digest(urls.sig(kind, number).encode(), (sig or "").encode("utf-8", "surrogatepass")):
-        raise NotFound("No such document", code="NOT_FOUND")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -264,8 +233,8 @@ def pdf(session: Session, site_id: str, secret: bytes, tickets: list[Ticket], or
             event_location=where,
             ticket_name=tk.name + (f" ({tk.pricing_option_name})" if tk.pricing_option_name else ""),
             ticket_number=tk.ticket_number,
-            guest_name=orders.guest_name(tk, order),
-            price="Free" if tk.price_cents == 0 else f"{orders.legacy_money(tk.price_cents, tk.currency)['value']} {tk.currency}",
+            guest_name=guest_name(tk, order),
+            price="Free" if tk.price_cents == 0 else f"{legacy_money(tk.price_cents, tk.currency)['value']} {tk.currency}",
             order_number=order.order_number,
             qr_payload=sign_ticket_code(secret, site_id, tk.event_id, tk.ticket_number),
         )

@@ -51,6 +51,9 @@ class IdentityType(str, enum.Enum):
         ]
 
 
+# Who the webhooks say made a change that no caller made (expiry, the scheduler).
+SYSTEM_IDENTITY = {"identityType": "APP", "appId": "boxoffice"}
+
 # Wix users and apps manage the site; members and visitors only read published data.
 DEFAULT_PERMISSIONS: dict[IdentityType, frozenset[Permission]] = {
     IdentityType.WIX_USER: frozenset(Permission),

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..auth import IdentityType, Permission, Principal
+from ..auth import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..limits import MAX_ORDER_TOTAL_CENTS
@@ -313,7 +313,7 @@ def checkout(
     member_id = check_checkout_permissions(principal, req)
     r = reservations.get(session, principal, req.reservation_id, lock_row=True)
     t = now()
-    if reservations.status_of(r, t) == ReservationStatus.EXPIRED:
+    if r.status_at(t) == ReservationStatus.EXPIRED:
         reservations.expire(session, r, principal.webhook_identity(), t)
         raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
     if r.status != ReservationStatus.PENDING:
@@ -520,8 +520,8 @@ def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) 
     for order in due:
         r = session.get(TicketReservation, order.reservation_id)
         if r is not None:
-            reservations.release_sale(session, r, ReservationStatus.CANCELED, reservations.SYSTEM_IDENTITY, t)
-        _end(session, reservations.SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
+            reservations.release_sale(session, r, ReservationStatus.CANCELED, SYSTEM_IDENTITY, t)
+        _end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
         n += 1
     return n
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +19,54 @@ class ReservationStatus(StrEnum):
     CANCELED = "CANCELED"
     CANCELED_MANUALLY = "CANCELED_MANUALLY"
     EXPIRED = "EXPIRED"
+
+
+def status_at(status: str, expiration_date: dt.datetime | None, t: dt.datetime) -> str:
+    """Expiry is lazy: PENDING past its expiration reads EXPIRED before anything writes it."""
+    if status == ReservationStatus.PENDING and expiration_date is not None and expiration_date <= t:
+        return ReservationStatus.EXPIRED
+    return status
+
+
+@dataclass
+class NewReservationRow:
+    """A reservation a batch accepted, as plain values: the batch writes it with one bulk
+    INSERT (``vars(row)``) and presents it without an ORM object (the hot path)."""
+
+    id: str
+    site_id: str
+    revision: int
+    status: str
+    expiration_date: dt.datetime
+    created_date: dt.datetime
+    updated_date: dt.datetime
+    member_id: str | None
+    visitor_id: str | None
+    currency: str
+    settings: dict[str, Any]
+    extended_fields: dict[str, Any] | None
+    tags: dict[str, Any] | None
+    event_seq: int
+
+    def status_at(self, t: dt.datetime) -> str:
+        return status_at(self.status, self.expiration_date, t)
+
+
+@dataclass
+class NewLineRow:
+    id: str
+    reservation_id: str
+    position: int
+    event_id: str
+    ticket_definition_id: str
+    quantity: int
+    price_cents: int
+    fee_type: str
+    ticket_name: str
+    policy: str | None
+    pricing_option_id: str | None
+    pricing_option_name: str | None
+    guest_price_cents: int | None
 
 
 class TicketReservation(Base):
@@ -39,6 +89,9 @@ class TicketReservation(Base):
     extended_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     tags: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    def status_at(self, t: dt.datetime) -> str:
+        return status_at(self.status, self.expiration_date, t)
 
     __table_args__ = (
         Index("ix_reservations_site_created", "site_id", "created_date"),

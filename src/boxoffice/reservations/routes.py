@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from ..auth import Permission, Principal, require
 from ..db import DB, GroupCommit
 from ..http import JSON
-from . import service
+from . import service, wire
 from .schemas import CreateTicketReservationRequest, TicketReservationResponse
 
 router = APIRouter(tags=["Ticket Reservations"])
@@ -28,7 +28,7 @@ async def create_ticket_reservation(
 
 
 def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]
-    return {"ticketReservation": service.to_wire(r, lines)}
+    return {"ticketReservation": wire.to_wire(r, lines)}
 
 
 @router.get(
@@ -39,7 +39,7 @@ def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]
 def get_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
     with db.session() as session:
         r = service.get(session, principal, ticketReservationId)
-        return JSON({"ticketReservation": service.to_wire(r, service.lines_of(session, r))})
+        return JSON({"ticketReservation": wire.to_wire(r, service.lines_of(session, r))})
 
 
 @router.post(

@@ -25,37 +25,31 @@ Inventory discipline (the rule that makes overselling impossible):
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from types import SimpleNamespace
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from ..auth import IdentityType, Permission, Principal
-from ..db import Database, UTCDateTime, insert_rows, now
+from ..auth import SYSTEM_IDENTITY, IdentityType, Permission, Principal
+from ..db import Database, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import Event, EventState
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
 from ..ticket_definitions import inventory, live
-from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..schemas import Money
-from ..timefmt import iso
 from ..webhooks import outbox
-from .models import ReservationLine, ReservationStatus, TicketReservation
+from . import wire
+from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation
 from .schemas import CreateTicketReservationRequest
 
 FQDN = "wix.events.v1.ticket_reservation"
-DEFAULT_MINUTES = 20
-# Who the webhooks say made a change that no caller made (expiry, the scheduler).
-SYSTEM_IDENTITY = {"identityType": "APP", "appId": "boxoffice"}
 
 
 class SoldOut(FailedPrecondition):
@@ -205,72 +199,6 @@ def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: di
     return True
 
 
-# --- wire --------------------------------------------------------------------------------
-
-
-def status_of(r: TicketReservation, t: dt.datetime) -> str:
-    if r.status == ReservationStatus.PENDING and r.expiration_date is not None and r.expiration_date <= t:
-        return ReservationStatus.EXPIRED
-    return r.status
-
-
-def to_wire(r: TicketReservation, lines: list[ReservationLine], t: dt.datetime | None = None) -> dict[str, Any]:
-    t = t or now()
-    status = status_of(r, t)
-    minutes = r.settings.get("reservationDurationInMinutes", DEFAULT_MINUTES)
-    out: dict[str, Any] = {
-        "id": r.id,
-        "revision": str(r.revision),
-        "createdDate": iso(r.created_date),
-        "updatedDate": iso(r.updated_date),
-        "status": status,
-        "tickets": [
-            {
-                "ticketLineItemId": ln.id,
-                "eventId": ln.event_id,
-                "ticketDefinitionId": ln.ticket_definition_id,
-                "quantity": ln.quantity,
-                "ticketInfo": {
-                    k: v
-                    for k, v in {
-                        "pricingOptionId": ln.pricing_option_id,
-                        "pricingOptionName": ln.pricing_option_name,
-                        "guestPrice": money(ln.guest_price_cents, r.currency)["value"]
-                        if ln.guest_price_cents is not None
-                        else None,
-                    }.items()
-                    if v is not None
-                },
-                "eventSettingsSnapshot": {
-                    "reservationDurationInMinutes": minutes,
-                    "ticketLimitPerOrder": r.settings.get("ticketLimitPerOrder", inventory.DEFAULT_TICKET_LIMIT_PER_ORDER),
-                },
-                "removedQuantity": 0,
-                "policy": ln.policy or "",
-                "ticketName": ln.ticket_name,
-                "price": money(ln.price_cents, r.currency),
-                "subTotal": money(ln.price_cents * ln.quantity, r.currency),
-            }
-            for ln in lines
-        ],
-        "additionalReservationSettings": {
-            "disableTicketLimitValidation": bool(r.settings.get("disableTicketLimitValidation")),
-            "enableHiddenTicketReservation": bool(r.settings.get("enableHiddenTicketReservation")),
-        },
-    }
-    if status == ReservationStatus.PENDING:
-        out["expirationDate"] = iso(r.expiration_date)
-    if r.member_id:
-        out["memberId"] = r.member_id
-    if r.visitor_id:
-        out["visitorId"] = r.visitor_id
-    if r.extended_fields:
-        out["extendedFields"] = r.extended_fields
-    if r.tags:
-        out["tags"] = r.tags
-    return out
-
-
 def _emit(session: Session, identity: dict[str, str], r: TicketReservation, lines: list[ReservationLine], slug: str) -> None:
     r.event_seq += 1
     outbox.record(
@@ -281,16 +209,8 @@ def _emit(session: Session, identity: dict[str, str], r: TicketReservation, line
         slug=slug,
         entity_id=r.id,
         sequence=r.event_seq,
-        body=_event_body(slug, to_wire(r, lines)),
+        body=wire.event_body(slug, wire.to_wire(r, lines)),
     )
-
-
-def _event_body(slug: str, entity: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "created": {"createdEvent": {"entity": entity}},
-        "updated": {"updatedEvent": {"currentEntity": entity}},
-        "deleted": {"deletedEvent": {"deletedEntity": entity}},
-    }[slug]
 
 
 # --- methods -------------------------------------------------------------------------------
@@ -335,7 +255,7 @@ class _Decision:
     and what the accepted calls need written."""
 
     outcomes: list[Any]
-    accepted: list[tuple[int, SimpleNamespace, list[SimpleNamespace], dict[str, str]]]
+    accepted: list[tuple[int, NewReservationRow, list[NewLineRow], dict[str, str]]]
     totals: dict[str, int]
     release: list[str]
 
@@ -430,9 +350,9 @@ def _write(session: Session, d: _Decision, take: inventory.SeatTake) -> list[dic
         return outcomes
     changes = []
     for index, r, lines, identity in d.accepted:
-        wire = to_wire(r, lines, t)
-        outcomes[index] = wire
-        changes.append(outbox.Change(r.site_id, identity, FQDN, "created", r.id, r.event_seq, _event_body("created", wire)))
+        shown = wire.to_wire(r, lines, t)
+        outcomes[index] = shown
+        changes.append(outbox.Change(r.site_id, identity, FQDN, "created", r.id, r.event_seq, wire.event_body("created", shown)))
     insert_rows(session, TicketReservation, [vars(r) for _, r, _, _ in d.accepted])
     insert_rows(session, ReservationLine, [vars(ln) for _, _, lines, _ in d.accepted for ln in lines])
     outbox.record_many(session, changes)
@@ -452,9 +372,9 @@ def _write(session: Session, d: _Decision, take: inventory.SeatTake) -> list[dic
 
 def _check(
     call: NewReservation, defs: dict[str, Any], t: dt.datetime, default_minutes: int
-) -> tuple[SimpleNamespace, list[SimpleNamespace], dict[str, int]]:
+) -> tuple[NewReservationRow, list[NewLineRow], dict[str, int]]:
     """Every rule of one call except seat availability; the reservation it would create
-    (plain rows: they go to a bulk INSERT and to :func:`to_wire`, never to the ORM)."""
+    (plain rows: they go to a bulk INSERT and to the presenter, never to the ORM)."""
     principal, tr = call.principal, call.request.ticket_reservation
     settings_in = tr.additional_reservation_settings
     disable_limit = bool(settings_in and settings_in.disable_ticket_limit_validation)
@@ -487,7 +407,7 @@ def _check(
         )
     ev_tickets = mine[tr.tickets[0].ticket_definition_id].event_registration.get("tickets") or {}
     minutes = int(ev_tickets.get("reservationDurationInMinutes") or default_minutes)
-    r = SimpleNamespace(
+    r = NewReservationRow(
         id=str(uuid.uuid4()),
         site_id=principal.site_id,
         revision=1,
@@ -508,12 +428,12 @@ def _check(
         tags=tr.tags,
         event_seq=1,  # its `created` event
     )
-    lines: list[SimpleNamespace] = []
+    lines: list[NewLineRow] = []
     wanted: dict[str, int] = defaultdict(int)
     for i, ln in enumerate(tr.tickets):
         d = mine[ln.ticket_definition_id]
         where = f"ticketReservation.tickets[{i}]"
-        status = tds.sale_status(d, t)
+        status = inventory.sale_status(d, t)
         if status != SaleStatus.SALE_STARTED:
             raise FailedPrecondition(
                 f'"{d.name}" is not on sale ({status})', code="TICKET_NOT_ON_SALE", data={"saleStatus": status}
@@ -525,7 +445,7 @@ def _check(
             price, _ = parse_money(Money(value=ln.ticket_info.price_override, currency=d.currency), f"{where}.ticketInfo.priceOverride")
         wanted[d.id] += ln.quantity
         lines.append(
-            SimpleNamespace(
+            NewLineRow(
                 id=str(uuid.uuid4()),
                 reservation_id=r.id,
                 position=i,
@@ -605,7 +525,7 @@ def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple
     r = get(session, principal, reservation_id, lock_row=True)
     t = now()
     identity = principal.webhook_identity()
-    if status_of(r, t) == ReservationStatus.EXPIRED and r.status == ReservationStatus.PENDING:
+    if r.status_at(t) == ReservationStatus.EXPIRED:
         expire(session, r, identity, t)
     was = r.status
     if was not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED) or not transition(session, r, was, ReservationStatus.CANCELED_MANUALLY, t):
@@ -641,7 +561,7 @@ def delete(session: Session, principal: Principal, reservation_id: str) -> dict[
         move(session, counts, reserved=-1)
         _refresh_next_expiry(session, counts)
     _emit(session, principal.webhook_identity(), r, lines, "deleted")
-    snapshot = to_wire(r, lines, t)
+    snapshot = wire.to_wire(r, lines, t)
     session.delete(r)
     session.flush()
     return snapshot

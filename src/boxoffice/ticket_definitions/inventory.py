@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..db import UTCDateTime
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
+from .models import SaleStatus
 from .models import TicketDefinition as TD
 
 # The PostgreSQL channel on which a committed change of a definition's counts is announced
@@ -47,6 +48,14 @@ def unsold(td: Counts, overdue: int = 0) -> int | None:
     if not td.limited or td.actual_limit is None:
         return None
     return max(0, td.actual_limit - td.sold_count - (td.reserved_count - overdue))
+
+
+def sale_status(td: Any, t: dt.datetime) -> str:
+    if td.sale_start is not None and t < td.sale_start:
+        return SaleStatus.SALE_SCHEDULED
+    if td.sale_end is not None and t >= td.sale_end:
+        return SaleStatus.SALE_ENDED
+    return SaleStatus.SALE_STARTED
 
 
 def sold_out(left: int | None) -> bool:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, literal, select
+from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
@@ -26,7 +26,7 @@ from ..money import check_currency, money, parse_money
 from ..timefmt import iso
 from ..webhooks import outbox
 from . import live
-from .inventory import due, limit_per_checkout, overdue_holds, sold_out, unsold
+from .inventory import due, limit_per_checkout, overdue_holds, sale_status, sold_out, unsold
 from .models import SaleStatus
 from .models import TicketDefinition as TD
 from .schemas import (
@@ -61,14 +61,6 @@ def _minute(t: dt.datetime | None) -> dt.datetime | None:
 
 
 # --- derived fields --------------------------------------------------------------
-
-
-def sale_status(td: TD, t: dt.datetime) -> str:
-    if td.sale_start is not None and t < td.sale_start:
-        return SaleStatus.SALE_SCHEDULED
-    if td.sale_end is not None and t >= td.sale_end:
-        return SaleStatus.SALE_ENDED
-    return SaleStatus.SALE_STARTED
 
 
 def sale_status_expr(ctx: q.Ctx) -> Any:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
-from typing import Any
 
 from pydantic import Field
 

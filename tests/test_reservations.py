@@ -87,7 +87,8 @@ def test_price_options_and_guest_prices(api):
     ],
 )
 def test_refusals_change_nothing(api, database, case, expected):
-    ev = create_event(api, draft=case == "draft")
+    # 50 per order (Wix's default is 20) so that one call can take 50 seats
+    ev = create_event(api, draft=case == "draft", registration={"initialType": "TICKETING", "tickets": {"ticketLimitPerOrder": 50}})
     now = utcnow()
     td = create_td(api, ev["id"], initialLimit=100)
     lines = [{"ticketDefinitionId": td["id"], "quantity": 1}]

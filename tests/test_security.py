@@ -40,7 +40,7 @@ def violation(r) -> str:
 
 @pytest.fixture
 def shop(api):
-    ev = create_event(api, draft=False)
+    ev = create_event(api, draft=False, registration={"initialType": "TICKETING", "tickets": {"ticketLimitPerOrder": 50}})
     td = create_td(api, ev["id"], name="Paid", initialLimit=500, pricingMethod={"fixedPrice": {"value": "40", "currency": "USD"}})
     return ev, td
 

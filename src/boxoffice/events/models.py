@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any
 
@@ -7,6 +8,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Text, UTCDateTime
+
+
+# registration.tickets.ticketLimitPerOrder of an event that sets none (Wix: default 20,
+# at most 50). Not limitPerCheckout, which is per ticket definition.
+DEFAULT_TICKET_LIMIT_PER_ORDER = 20
 
 
 class EventState(StrEnum):
@@ -42,6 +48,16 @@ class Event(Base):
     published_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used
+
+    def status_at(self, t: dt.datetime) -> str:
+        """The wire status: DRAFT / CANCELED as decided, else UPCOMING / STARTED / ENDED by the clock."""
+        if self.state in (EventState.DRAFT, EventState.CANCELED):
+            return self.state
+        if self.end_date is not None and self.end_date <= t:
+            return "ENDED"
+        if self.start_date is not None and self.start_date <= t:
+            return "STARTED"
+        return "UPCOMING"
 
     __table_args__ = (
         UniqueConstraint("site_id", "slug", name="uq_events_site_slug"),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from ..auth import Permission, Principal, require
 from ..db import DB
 from ..http import JSON, fieldsets, get_params, list_param, secret
-from . import service
+from . import service, wire
 from .schemas import (
     CreateEventRequest,
     DeleteEventResponse,
@@ -36,7 +36,7 @@ def _fields(values: list[Any] | None) -> list[str] | None:
 def create_event(db: DB, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
     with db.session(write=True) as session:
         e = service.create(session, principal, body)
-        return JSON({"event": service.to_wire(e, _fields(body.fields))})
+        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
 
 
 @router.get("/v3/events/{eventId}", response_model=EventResponse, summary="Get Event")
@@ -49,14 +49,14 @@ def get_event(
 ) -> JSON:
     with db.session() as session:
         e = service.get(session, principal, eventId)
-        return JSON({"event": service.to_wire(e, _fields(list_param(get_params(request), "fields")))})
+        return JSON({"event": wire.to_wire(e, _fields(list_param(get_params(request), "fields")))})
 
 
 @router.patch("/v3/events/{eventId}", response_model=EventResponse, summary="Update Event")
 def update_event(eventId: str, db: DB, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
     with db.session(write=True) as session:
         e = service.update(session, principal, eventId, body)
-        return JSON({"event": service.to_wire(e, _fields(body.fields))})
+        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
 
 
 @router.post("/v3/events/{eventId}/publish", response_model=EventResponse, summary="Publish Draft Event")
@@ -68,7 +68,7 @@ def publish_draft_event(
 ) -> JSON:
     with db.session(write=True) as session:
         e = service.publish(session, principal, eventId)
-        return JSON({"event": service.to_wire(e, _fields(body.fields))})
+        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
 
 
 @router.post("/v3/events/query", response_model=QueryEventsResponse, summary="Query Events")
@@ -76,7 +76,7 @@ def query_events(request: Request, db: DB, body: QueryEventsRequest, principal: 
     with db.session() as session:
         page = service.query(session, principal, body, secret(request))
         fields = _fields(body.fields)
-        return JSON({"events": [service.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
+        return JSON({"events": [wire.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
 
 
 @router.delete("/v3/events/{eventId}", response_model=DeleteEventResponse, summary="Delete Event")

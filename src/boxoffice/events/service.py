@@ -15,10 +15,10 @@ from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..money import check_currency
 from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from ..timefmt import iso
 from ..webhooks import outbox
+from . import wire
 from .models import Event, EventState
-from .schemas import CreateEventRequest, EventField, EventIn, QueryEventsRequest, UpdateEventRequest
+from .schemas import CreateEventRequest, EventIn, QueryEventsRequest, UpdateEventRequest
 
 FQDN = "wix.events.v3.event"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -36,67 +36,6 @@ def status_expr(ctx: q.Ctx) -> Any:
         (Event.start_date.is_not(None) & (Event.start_date <= t), "STARTED"),
         else_="UPCOMING",
     )
-
-
-def status_of(e: Event, t: dt.datetime) -> str:
-    if e.state in (EventState.DRAFT, EventState.CANCELED):
-        return e.state
-    if e.end_date is not None and e.end_date <= t:
-        return "ENDED"
-    if e.start_date is not None and e.start_date <= t:
-        return "STARTED"
-    return "UPCOMING"
-
-
-def _registration_status(e: Event) -> str:
-    if e.state == EventState.DRAFT:
-        return "UNKNOWN_REGISTRATION_STATUS"
-    if e.state == EventState.CANCELED:
-        return "CLOSED_MANUALLY"
-    return {"TICKETING": "OPEN_TICKETS", "RSVP": "OPEN_RSVP", "EXTERNAL": "OPEN_EXTERNAL"}.get(
-        e.registration_type, "CLOSED_MANUALLY"
-    )
-
-
-def to_wire(e: Event, fields: list[str] | None = None, t: dt.datetime | None = None) -> dict[str, Any]:
-    t = t or now()
-    ds = dict(e.date_settings)
-    ds["startDate"], ds["endDate"] = iso(e.start_date), iso(e.end_date)
-    ds = {k: v for k, v in ds.items() if v is not None}
-    ds.setdefault("recurrenceStatus", "ONE_TIME")
-    out: dict[str, Any] = {
-        "id": e.id,
-        "title": e.title,
-        "slug": e.slug,
-        "status": status_of(e, t),
-        "location": e.location,
-        "dateAndTimeSettings": ds,
-        "instanceId": e.site_id,
-        "createdDate": iso(e.created_date),
-        "updatedDate": iso(e.updated_date),
-        "revision": str(e.revision),
-    }
-    if e.short_description is not None:
-        out["shortDescription"] = e.short_description
-    if e.published_date is not None:
-        out["publishedDate"] = iso(e.published_date)
-    if fields and EventField.REGISTRATION.value in fields:
-        tickets = dict(e.registration.get("tickets") or {})
-        tickets.setdefault("ticketLimitPerOrder", 20)
-        if e.currency:
-            tickets["currency"] = e.currency
-        out["registration"] = {
-            "initialType": e.initial_type,
-            "type": e.registration_type,
-            "status": _registration_status(e),
-            "tickets": tickets,
-        }
-    return out
-
-
-def entity(e: Event) -> dict[str, Any]:
-    """The event as webhooks carry it: every fieldset this server stores."""
-    return to_wire(e, [EventField.REGISTRATION.value])
 
 
 def _visible(principal: Principal) -> Any:
@@ -179,16 +118,6 @@ def _emit(session: Session, principal: Principal, e: Event, slug: str, body: dic
         sequence=e.event_seq,
         body=body,
     )
-
-
-def _published(e: Event) -> dict[str, Any]:
-    """The EventPublished action body, flat as the SDK types it (not the entity)."""
-    ent = entity(e)
-    body = {"timestamp": iso(now()), "eventId": e.id}
-    for k in ("status", "title", "shortDescription", "location", "dateAndTimeSettings", "registration"):
-        if k in ent:
-            body[k] = ent[k]
-    return {"actionEvent": {"body": body}}
 
 
 def _slugify(title: str) -> str:
@@ -287,9 +216,9 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
         e.slug = _unique_slug(session, principal.site_id, _slugify(ev.title))
     session.add(e)
     session.flush()
-    _emit(session, principal, e, "created", {"createdEvent": {"entity": entity(e)}})
+    _emit(session, principal, e, "created", {"createdEvent": {"entity": wire.entity(e)}})
     if e.state == EventState.PUBLISHED:
-        _emit(session, principal, e, "published", _published(e))
+        _emit(session, principal, e, "published", wire.published_body(e))
     return e
 
 
@@ -347,7 +276,7 @@ def update(session: Session, principal: Principal, event_id: str, req: UpdateEve
 
 
 def emit_updated(session: Session, principal: Principal, e: Event) -> None:
-    _emit(session, principal, e, "updated", {"updatedEvent": {"currentEntity": entity(e)}})
+    _emit(session, principal, e, "updated", {"updatedEvent": {"currentEntity": wire.entity(e)}})
 
 
 def publish(session: Session, principal: Principal, event_id: str) -> Event:
@@ -358,7 +287,7 @@ def publish(session: Session, principal: Principal, event_id: str) -> Event:
     e.state, e.published_date, e.updated_date = EventState.PUBLISHED, t, t
     e.revision += 1
     session.flush()
-    _emit(session, principal, e, "published", _published(e))
+    _emit(session, principal, e, "published", wire.published_body(e))
     return e
 
 
@@ -368,7 +297,7 @@ def delete(session: Session, principal: Principal, event_id: str) -> None:
 
     e = lock_for_update(session, principal.site_id, event_id)
     td.delete_all_of_event(session, principal, e)
-    snapshot = entity(e)
+    snapshot = wire.entity(e)
     _emit(session, principal, e, "deleted", {"deletedEvent": {"deletedEntity": snapshot}})
     session.delete(e)
     session.flush()

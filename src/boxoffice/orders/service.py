@@ -33,7 +33,7 @@ from ..events.models import Event
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
-from ..ticket_definitions.inventory import DEFAULT_TICKET_LIMIT_PER_ORDER
+from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..tickets.models import Ticket
 from ..webhooks import outbox
 from ..payments import Charge, Payments

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ..auth import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..db import Database, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
-from ..events.models import Event, EventState
+from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
 from ..ticket_definitions import inventory, live
@@ -422,7 +422,7 @@ def _check(
             "disableTicketLimitValidation": disable_limit,
             "enableHiddenTicketReservation": allow_hidden,
             "reservationDurationInMinutes": minutes,
-            "ticketLimitPerOrder": int(ev_tickets.get("ticketLimitPerOrder") or inventory.DEFAULT_TICKET_LIMIT_PER_ORDER),
+            "ticketLimitPerOrder": int(ev_tickets.get("ticketLimitPerOrder") or DEFAULT_TICKET_LIMIT_PER_ORDER),
         },
         extended_fields=tr.extended_fields.model_dump(exclude_none=True) if tr.extended_fields else None,
         tags=tr.tags,

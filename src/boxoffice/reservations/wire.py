@@ -8,7 +8,7 @@ from typing import Any
 
 from ..db import now
 from ..money import money
-from ..ticket_definitions.inventory import DEFAULT_TICKET_LIMIT_PER_ORDER
+from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..timefmt import iso
 from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation
 

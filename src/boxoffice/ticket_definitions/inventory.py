@@ -29,9 +29,6 @@ from .models import TicketDefinition as TD
 LIVE_CHANNEL = "boxoffice_td"
 # Wix: "limitPerCheckout": at most this many of one definition in one checkout.
 MAX_PER_CHECKOUT = 50
-# An event's registration.tickets.ticketLimitPerOrder when it sets none (Wix: default 20,
-# at most 50). Not limitPerCheckout, which is per definition.
-DEFAULT_TICKET_LIMIT_PER_ORDER = 20
 
 
 class Counts(Protocol):

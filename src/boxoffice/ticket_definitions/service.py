@@ -20,6 +20,7 @@ from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
+from ..events import wire as events_wire
 from ..events.models import Event, EventState
 from ..http import field_mask, fieldsets
 from ..money import check_currency, money, parse_money
@@ -136,7 +137,7 @@ def to_wire(
     if td.extended_fields:
         out["extendedFields"] = td.extended_fields
     if EVENT_DETAILS in fields and event is not None:
-        ev = events.to_wire(event, None, t)
+        ev = events_wire.to_wire(event, None, t)
         out["eventDetails"] = {
             k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
         }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, literal, select
@@ -20,14 +19,13 @@ from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
-from ..events import wire as events_wire
 from ..events.models import Event, EventState
 from ..http import field_mask, fieldsets
-from ..money import check_currency, money, parse_money
-from ..timefmt import iso
+from ..money import check_currency, parse_money
 from ..webhooks import outbox
 from . import live
-from .inventory import due, limit_per_checkout, overdue_holds, sale_status, sold_out, unsold
+from . import wire
+from .inventory import due, overdue_holds, sale_status
 from .models import SaleStatus
 from .models import TicketDefinition as TD
 from .schemas import (
@@ -41,7 +39,7 @@ from .schemas import (
 )
 
 FQDN = "wix.events.v3.ticket_definition"
-SALES_DETAILS, EVENT_DETAILS = Fieldset.SALES_DETAILS.value, Fieldset.EVENT_DETAILS.value
+EVENT_DETAILS = Fieldset.EVENT_DETAILS.value
 MAX_PER_EVENT = 100
 
 
@@ -73,82 +71,6 @@ def sale_status_expr(ctx: q.Ctx) -> Any:
     )
 
 
-def to_wire(
-    td: TD,
-    fields: Iterable[str] | None = None,
-    t: dt.datetime | None = None,
-    event: Event | None = None,
-    overdue: int = 0,
-) -> dict[str, Any]:
-    t = t or now()
-    fields = fields or ()
-    pm: dict[str, Any] = {}
-    if td.fixed_price_cents is not None:
-        pm["fixedPrice"] = money(td.fixed_price_cents, td.currency)
-    elif td.guest_price_cents is not None:
-        pm["guestPrice"] = money(td.guest_price_cents, td.currency)
-    else:
-        pm["pricingOptions"] = {
-            "optionDetails": [
-                {"optionId": o["optionId"], "name": o["name"], "price": money(o["cents"], td.currency)}
-                for o in td.price_options or []
-            ]
-        }
-    pm["pricingType"] = td.pricing_type
-    pm["free"] = td.free
-    left = unsold(td, overdue)
-    out: dict[str, Any] = {
-        "id": td.id,
-        "eventId": td.event_id,
-        "revision": str(td.revision),
-        "createdDate": iso(td.created_date),
-        "updatedDate": iso(td.updated_date),
-        "name": td.name,
-    }
-    if td.description is not None:
-        out["description"] = td.description
-    if td.policy_text is not None:
-        out["policyText"] = td.policy_text
-    out.update(
-        {
-            "hidden": td.hidden,
-            "limited": td.limited,
-            "initialLimit": td.initial_limit,
-            "actualLimit": td.actual_limit,
-            "pricingMethod": pm,
-            "feeType": td.fee_type,
-        }
-    )
-    sp: dict[str, Any] = {"displayNotOnSale": td.display_not_on_sale}
-    if td.sale_start is not None:
-        sp["startDate"] = iso(td.sale_start)
-    if td.sale_end is not None:
-        sp["endDate"] = iso(td.sale_end)
-    out["salePeriod"] = sp
-    out["saleStatus"] = sale_status(td, t)
-    if SALES_DETAILS in fields:
-        out["salesDetails"] = {
-            "unsoldCount": left,
-            "soldCount": td.sold_count,
-            "reservedCount": td.reserved_count - overdue,
-            "soldOut": sold_out(left),
-        }
-    out["limitPerCheckout"] = limit_per_checkout(left)
-    if td.extended_fields:
-        out["extendedFields"] = td.extended_fields
-    if EVENT_DETAILS in fields and event is not None:
-        ev = events_wire.to_wire(event, None, t)
-        out["eventDetails"] = {
-            k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
-        }
-    return out
-
-
-def entity(td: TD) -> dict[str, Any]:
-    """The definition as webhooks carry it (no sales details, as in Wix's examples)."""
-    return to_wire(td)
-
-
 def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[dict[str, Any]]:
     """Wire dicts for many definitions, loading their events in one query if asked.
 
@@ -161,7 +83,7 @@ def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[di
         ids = {td.event_id for td in tds}
         evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
     overdue = overdue_holds(session, due(tds, t), t)
-    return [to_wire(td, fields, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
+    return [wire.to_wire(td, fields, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
 
 
 def check_fields(values: list[Any] | None) -> list[str]:
@@ -207,14 +129,14 @@ def plan_sale_transitions(td: TD, t: dt.datetime, creating: bool, was: str | Non
 
 def emit_action(session: Session, identity: dict[str, str], td: TD, slug: str) -> None:
     """sale_started / sale_ended: an action whose body is ``{ticketDefinition}``."""
-    _emit(session, identity, td, slug, {"actionEvent": {"body": {"ticketDefinition": entity(td)}}})
+    _emit(session, identity, td, slug, {"actionEvent": {"body": {"ticketDefinition": wire.entity(td)}}})
 
 
 def _emit_updated(session: Session, principal: Principal, td: TD, period_changed: bool) -> None:
     """An update is `updated`; if the sale period moved it is also `sale_period_updated`."""
-    _emit(session, principal.webhook_identity(), td, "updated", {"updatedEvent": {"currentEntity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "updated", {"updatedEvent": {"currentEntity": wire.entity(td)}})
     if period_changed:
-        sp = entity(td)["salePeriod"]
+        sp = wire.entity(td)["salePeriod"]
         _emit(session, principal.webhook_identity(), td, "sale_period_updated", {"actionEvent": {"body": {"afterUpdate": sp}}})
 
 
@@ -442,7 +364,7 @@ def create(session: Session, principal: Principal, req: CreateTicketDefinitionRe
     plan_sale_transitions(td, t, creating=True, was=None)
     session.add(td)
     session.flush()
-    _emit(session, principal.webhook_identity(), td, "created", {"createdEvent": {"entity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "created", {"createdEvent": {"entity": wire.entity(td)}})
     return td
 
 
@@ -552,7 +474,7 @@ def _delete(session: Session, principal: Principal, td: TD) -> None:
             f"Ticket definition {td.id} has sold or reserved tickets and cannot be deleted",
             code="TICKET_DEFINITION_HAS_SALES",
         )
-    _emit(session, principal.webhook_identity(), td, "deleted", {"deletedEvent": {"deletedEntity": entity(td)}})
+    _emit(session, principal.webhook_identity(), td, "deleted", {"deletedEvent": {"deletedEntity": wire.entity(td)}})
     session.delete(td)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, literal, select
@@ -22,6 +24,19 @@ from .schemas import CreateEventRequest, EventIn, QueryEventsRequest, UpdateEven
 
 FQDN = "wix.events.v3.event"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass
+class Hooks:
+    """How the slices built on events react to them: declared here, registered by them.
+
+    ``deleting(session, principal, event)``: the event is being deleted (ticket
+    definitions delete themselves, or refuse with an error)."""
+
+    deleting: list[Callable[[Session, Principal, Event], None]] = field(default_factory=list)
+
+
+hooks = Hooks()
 
 
 # --- reading -------------------------------------------------------------------
@@ -292,11 +307,11 @@ def publish(session: Session, principal: Principal, event_id: str) -> Event:
 
 
 def delete(session: Session, principal: Principal, event_id: str) -> None:
-    """Deletes the event and its ticket definitions, each with its own `deleted` webhook."""
-    from ..ticket_definitions import service as td
-
+    """Deletes the event and what hangs on it (its ticket definitions, through
+    ``hooks.deleting``), each with its own `deleted` webhook."""
     e = lock_for_update(session, principal.site_id, event_id)
-    td.delete_all_of_event(session, principal, e)
+    for react in hooks.deleting:
+        react(session, principal, e)
     snapshot = wire.entity(e)
     _emit(session, principal, e, "deleted", {"deletedEvent": {"deletedEntity": snapshot}})
     session.delete(e)

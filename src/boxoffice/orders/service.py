@@ -498,6 +498,16 @@ def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketRe
         _end(session, identity, order, OrderStatus.CANCELED, t)
 
 
+def refuse_deleting_with_order(session: Session, r: TicketReservation) -> None:
+    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
+        raise FailedPrecondition("The reservation has an order; cancel it instead", code="RESERVATION_HAS_ORDER")
+
+
+# An order ends with its reservation, and keeps it from being deleted.
+reservations.hooks.ended.append(on_reservation_ended)
+reservations.hooks.deleting.append(refuse_deleting_with_order)
+
+
 def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:
     stmt = select(Order.id).where(Order.status == OrderStatus.OFFLINE_PENDING, Order.hold_expires <= t).limit(1)
     return session.scalars(stmt).first() is not None

@@ -27,8 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from collections.abc import Iterable
+from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -50,6 +50,21 @@ from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationS
 from .schemas import CreateTicketReservationRequest
 
 FQDN = "wix.events.v1.ticket_reservation"
+
+
+@dataclass
+class Hooks:
+    """How the slices built on reservations react to them: declared here, registered by
+    them (orders), so that this slice imports nothing above it.
+
+    ``ended(session, identity, reservation, t)``: a reservation expired or was canceled.
+    ``deleting(session, reservation)``: may refuse (raise) a Delete Ticket Reservation."""
+
+    ended: list[Callable[[Session, dict[str, str], TicketReservation, dt.datetime], None]] = field(default_factory=list)
+    deleting: list[Callable[[Session, TicketReservation], None]] = field(default_factory=list)
+
+
+hooks = Hooks()
 
 
 class SoldOut(FailedPrecondition):
@@ -143,9 +158,8 @@ def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: 
     """PENDING past its time -> EXPIRED, seats back; an unpaid online order is canceled."""
     if not release_hold(session, r, ReservationStatus.EXPIRED, identity, t):
         return False
-    from ..orders import service as orders  # an order can only exist after checkout
-
-    orders.on_reservation_ended(session, identity, r, t)
+    for react in hooks.ended:
+        react(session, identity, r, t)
     return True
 
 
@@ -538,9 +552,8 @@ def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple
     else:
         move(session, counts, sold=-1)
     _emit(session, identity, r, lines, "updated")
-    from ..orders import service as orders
-
-    orders.on_reservation_ended(session, identity, r, t)
+    for react in hooks.ended:
+        react(session, identity, r, t)
     return r, lines
 
 
@@ -548,12 +561,8 @@ def delete(session: Session, principal: Principal, reservation_id: str) -> dict[
     """Delete a reservation that has no order; a PENDING one gives its seats back first.
     Returns the reservation as it was deleted."""
     r = get(session, principal, reservation_id, lock_row=True)
-    from ..orders.models import Order
-
-    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
-        raise FailedPrecondition(
-            "The reservation has an order; cancel it instead", code="RESERVATION_HAS_ORDER"
-        )
+    for guard in hooks.deleting:
+        guard(session, r)
     t = now()
     lines = lines_of(session, r)
     if r.status == ReservationStatus.PENDING and transition(session, r, ReservationStatus.PENDING, ReservationStatus.CANCELED, t):

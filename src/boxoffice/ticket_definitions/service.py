@@ -492,6 +492,10 @@ def delete_all_of_event(session: Session, principal: Principal, event: Event) ->
     session.flush()
 
 
+# Deleting an event deletes its definitions (or is refused while one has sales).
+events.hooks.deleting.append(delete_all_of_event)
+
+
 def bulk_delete(session: Session, principal: Principal, flt: Any) -> int:
     ctx = q.Ctx(now=now())
     cond = q.compile_filter(QUERY, flt, ctx, "filter")

@@ -1,0 +1,17 @@
+"""The domain, assembled: every slice's service, imported once.
+
+Slices react to the slices below them through hooks they declare (``events.hooks``,
+``reservations.hooks``) and the slices above register into at import. Whatever runs
+the domain (the app, the CLI, the scheduler) imports this module first, so that no
+hook is missing whichever slice it happens to call.
+"""
+
+from __future__ import annotations
+
+from .events import service as events
+from .orders import service as orders
+from .reservations import service as reservations
+from .ticket_definitions import service as ticket_definitions
+from .tickets import service as tickets
+
+__all__ = ["events", "orders", "reservations", "ticket_definitions", "tickets"]

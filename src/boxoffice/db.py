@@ -1,12 +1,24 @@
-"""Engine, sessions and transactions.
+"""Engine, units of work and the locking discipline.
 
-Locking discipline (read this before writing a service function):
+The unit of work (read this before writing a route, a worker loop or a CLI command):
 
-* One request = one session = one transaction, committed once at the end of the
-  request by :meth:`Database.session` / :meth:`Database.write` (or rolled back when
-  anything raised). The one exception is a hot write that many buyers make at once
-  (Create Ticket Reservation): its concurrent calls share one transaction through
-  :class:`GroupCommit`, each call still all-or-nothing.
+* The caller owns it: a route, a worker loop or a CLI command runs ONE unit with
+  :meth:`Database.read` (read-only) or :meth:`Database.write` (one transaction, rerun
+  from scratch on a deadlock or serialisation failure), passing a function of the
+  session. Services receive that session and never begin, commit or roll back.
+* Effects that must happen only once the change is durable (PostgreSQL NOTIFY is
+  transactional by itself; waking this process's webhook worker, publishing to this
+  process's live streams) are registered on the unit with :func:`after_commit`, and run
+  after COMMIT, never after a rollback.
+* A change that must persist although the request is refused is committed in a unit
+  of its own, visibly, by the caller; a refusal raised inside a unit rolls back all of
+  it.
+* The one exception is a hot write that many buyers make at once (Create Ticket
+  Reservation): its concurrent calls share one unit through :class:`GroupCommit`, each
+  call still all-or-nothing (see ``reservations.service.create_batch``).
+
+Locking discipline:
+
 * Write transactions on SQLite start with ``BEGIN IMMEDIATE``: the writer takes the
   database's write lock up front, so two writers never both read and then fail to
   upgrade (SQLite's "database is locked" deadlock). ``busy_timeout`` makes the
@@ -22,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -153,7 +166,9 @@ class Database:
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raised."""
+        """The primitive under :meth:`read` and :meth:`write` (and tests' set-up): one
+        transaction, committed when the block ends, rolled back if it raised; then the
+        unit's :func:`after_commit` effects run."""
         factory = self._write if write else self._read
         with factory() as s:
             try:
@@ -161,7 +176,20 @@ class Database:
                 s.commit()
             except BaseException:
                 s.rollback()
+                s.info.pop(_EFFECTS, None)
                 raise
+            effects = s.info.pop(_EFFECTS, None)
+        for effect in (effects or {}).values():
+            try:
+                effect()
+            except Exception:  # the change is committed; an effect is best effort
+                logging.getLogger("boxoffice.db").exception("after-commit effect failed")
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` in one read-only unit (PostgreSQL: autocommit, each statement its
+        own snapshot; nothing written is kept)."""
+        with self.session() as s:
+            return fn(s)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -185,6 +213,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_EFFECTS = "boxoffice_after_commit"
+
+
+def after_commit(session: Session, key: str, effect: Callable[[], None]) -> None:
+    """Run ``effect`` once this unit of work commits (never if it rolls back). Effects are
+    kept by ``key``: registering the same key again within a unit replaces, not repeats."""
+    session.info.setdefault(_EFFECTS, {})[key] = effect
 
 
 def _retryable(e: DBAPIError) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Query, Request
+from sqlalchemy.orm import Session
 
 from ..auth import Permission, Principal, require
 from ..db import DB
@@ -34,9 +35,11 @@ def _fields(values: list[Any] | None) -> list[str] | None:
 
 @router.post("/v3/events", response_model=EventResponse, summary="Create Event")
 def create_event(db: DB, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         e = service.create(session, principal, body)
         return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+
+    return db.write(work)
 
 
 @router.get("/v3/events/{eventId}", response_model=EventResponse, summary="Get Event")
@@ -47,16 +50,20 @@ def get_event(
     fields: list[EventField] | None = Query(None),
     principal: Principal = Read,
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         e = service.get(session, principal, eventId)
         return JSON({"event": wire.to_wire(e, _fields(list_param(get_params(request), "fields")))})
+
+    return db.read(work)
 
 
 @router.patch("/v3/events/{eventId}", response_model=EventResponse, summary="Update Event")
 def update_event(eventId: str, db: DB, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         e = service.update(session, principal, eventId, body)
         return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+
+    return db.write(work)
 
 
 @router.post("/v3/events/{eventId}/publish", response_model=EventResponse, summary="Publish Draft Event")
@@ -66,21 +73,27 @@ def publish_draft_event(
     body: PublishDraftEventRequest = Body(default_factory=PublishDraftEventRequest),
     principal: Principal = Manage,
 ) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         e = service.publish(session, principal, eventId)
         return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+
+    return db.write(work)
 
 
 @router.post("/v3/events/query", response_model=QueryEventsResponse, summary="Query Events")
 def query_events(request: Request, db: DB, body: QueryEventsRequest, principal: Principal = Read) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         page = service.query(session, principal, body, secret(request))
         fields = _fields(body.fields)
         return JSON({"events": [wire.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
 
+    return db.read(work)
+
 
 @router.delete("/v3/events/{eventId}", response_model=DeleteEventResponse, summary="Delete Event")
 def delete_event(eventId: str, db: DB, principal: Principal = Manage) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         service.delete(session, principal, eventId)
         return JSON({"eventId": eventId})
+
+    return db.write(work)

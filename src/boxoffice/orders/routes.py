@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 from ..auth import Permission, Principal, require
 from ..db import DB
@@ -54,7 +55,7 @@ def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Princip
     hold = timedelta(hours=settings.offline_hold_hours)
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         order, tickets, r, lines = service.checkout(session, principal, body, rate, request.app.state.payments, hold)
         return wire.checkout_response(order, tickets, r, lines, u)
 
@@ -71,7 +72,7 @@ def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON
     )
     fieldsets = _fieldsets(p.get("fieldset"))
     u = urls(request, principal)
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         rows, total, facets = service.list_orders(session, principal, p)
         return JSON(
             {
@@ -83,20 +84,26 @@ def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON
             }
         )
 
+    return db.read(work)
+
 
 @orders_router.get("/v1/orders/summary", response_model=SummaryResponse, summary="Get Summary")
 def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         return JSON({"sales": service.summary(session, principal, get_params(request).get("eventId"))})
+
+    return db.read(work)
 
 
 @orders_router.get("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Get Order")
 def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fieldsets = _fieldsets(p.get("fieldset")) or None
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         o = service.get(session, principal, eventId, orderNumber)
         return JSON({"order": wire.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))})
+
+    return db.read(work)
 
 
 @orders_router.patch("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Update Order")
@@ -106,7 +113,7 @@ def update_order(
     fields = field_mask(body.fields, "fields")
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         o = service.update_order(session, principal, eventId, orderNumber, fields, body)
         return {"order": wire.order_wire(o, service.tickets_of(session, o), None, u)}
 
@@ -117,7 +124,7 @@ def update_order(
 def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequest, principal: Principal = ChangeOrders) -> JSON:
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         done = service.confirm_orders(session, principal, eventId, body.order_number)
         return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
 
@@ -137,7 +144,7 @@ def test_payment(orderNumber: str, outcome: str, request: Request, db: DB, princ
         raise InvalidArgument("outcome", "must be pay or decline")
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         o = service.payment_outcome(session, principal, "test", orderNumber, paid=outcome == "pay")
         return {"order": wire.order_wire(o, service.tickets_of(session, o), None, u)}
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 from ..auth import Permission, Principal, require
 from ..db import DB, GroupCommit
@@ -37,9 +38,11 @@ def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]
     summary="Get Ticket Reservation",
 )
 def get_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         r = service.get(session, principal, ticketReservationId)
         return JSON({"ticketReservation": wire.to_wire(r, service.lines_of(session, r))})
+
+    return db.read(work)
 
 
 @router.post(

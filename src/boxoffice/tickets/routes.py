@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from ..auth import Permission, Principal, require
 from ..db import DB
 from ..errors import InvalidArgument
 from ..http import JSON, fieldsets, get_params, list_params, secret
 from ..links import Urls
-from ..orders.wire import ticket_wire
 from ..orders.routes import urls
+from ..orders.wire import ticket_wire
 from . import service
 from .schemas import (
     CheckInRequest,
@@ -46,7 +47,7 @@ def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSO
     )
     fs = _fieldsets(p.get("fieldset"))
     u = urls(request, principal)
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         rows, total, facets = service.list_tickets(session, principal, p)
         return JSON(
             {
@@ -58,21 +59,25 @@ def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSO
             }
         )
 
+    return db.read(work)
+
 
 @router.get("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Get Ticket")
 def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fs = _fieldsets(p.get("fieldset")) or None
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         tk, o = service.get(session, principal, ticketNumber, p.get("eventId"))
         return JSON({"ticket": ticket_wire(tk, o, fs, urls(request, principal))})
+
+    return db.read(work)
 
 
 @router.patch("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Update Ticket")
 def update_ticket(ticketNumber: str, request: Request, db: DB, body: UpdateTicketRequest, principal: Principal = Manage) -> JSON:
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         tk, o = service.update(session, principal, ticketNumber, body)
         return {"ticket": ticket_wire(tk, o, None, u)}
 
@@ -83,7 +88,7 @@ def update_ticket(ticketNumber: str, request: Request, db: DB, body: UpdateTicke
 def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: Principal = Manage) -> JSON:
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         pairs = service.check_in(session, principal, body.event_id, body.ticket_number)
         return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
 
@@ -97,7 +102,7 @@ def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Mana
         raise InvalidArgument("eventId" if not p.get("eventId") else "ticketNumber", "is required", "REQUIRED_FIELD")
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         pairs = service.delete_check_in(session, principal, p["eventId"], p["ticketNumber"])
         return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
 
@@ -112,7 +117,7 @@ def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principa
     """The QR code on a ticket holds a signed payload; a forged or altered one is refused (428)."""
     u = urls(request, principal)
 
-    def work(session: Any) -> dict[str, Any]:
+    def work(session: Session) -> dict[str, Any]:
         tk, o = service.scan(session, principal, secret(request), body.code)
         return {"ticket": ticket_wire(tk, o, None, u)}
 
@@ -123,9 +128,11 @@ def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principa
 def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
     """What a ticket's ``checkInUrl`` shows staff: the ticket and its check-in state."""
     number, _, event_id = ticketAndEvent.partition(",")
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         tk, o = service.get(session, principal, number, event_id or None)
         return JSON({"ticket": ticket_wire(tk, o, None, urls(request, principal))})
+
+    return db.read(work)
 
 
 def _pdf(body: bytes, name: str) -> Response:
@@ -136,14 +143,14 @@ def _pdf(body: bytes, name: str) -> Response:
 def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Response:
     """Opened by buyers without credentials: the `sig` in the link is the authorisation."""
     u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
-    with db.session() as session:
-        body = service.order_pdf(session, u, orderNumber, get_params(request).get("sig", ""))
+    sig = get_params(request).get("sig", "")
+    body = db.read(lambda session: service.order_pdf(session, u, orderNumber, sig))
     return _pdf(body, f"tickets-{orderNumber}.pdf")
 
 
 @extras.get("/boxoffice/v1/pdf/{siteId}/tickets/{ticketNumber}.pdf", summary="One ticket as PDF (signed link)")
 def ticket_pdf(siteId: str, ticketNumber: str, request: Request, db: DB) -> Response:
     u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
-    with db.session() as session:
-        body = service.ticket_pdf(session, u, ticketNumber, get_params(request).get("sig", ""))
+    sig = get_params(request).get("sig", "")
+    body = db.read(lambda session: service.ticket_pdf(session, u, ticketNumber, sig))
     return _pdf(body, f"ticket-{ticketNumber}.pdf")

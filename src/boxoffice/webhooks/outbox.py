@@ -11,10 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ..db import insert_rows, notify, now
+from ..db import after_commit, insert_rows, notify, now
 from ..timefmt import iso
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
@@ -143,22 +143,14 @@ def wake(_: set[str]) -> None:
 
 
 def _announce(session: Session) -> None:
+    """Deliveries were written: wake this process's worker once the unit commits, and
+    (PostgreSQL) the other processes' through NOTIFY, which is sent at COMMIT too."""
     if session.info.get("outbox_deliveries"):
         return
     session.info["outbox_deliveries"] = True
+    after_commit(session, "outbox.wake", committed.set)
     if session.get_bind().dialect.name == "postgresql":
         notify(session, CHANNEL)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop("outbox_deliveries", False):
-        committed.set()
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop("outbox_deliveries", None)
 
 
 LEGACY_PREFIX = "wix.events.ticketing.events"

@@ -314,7 +314,8 @@ def checkout(
     r = reservations.get(session, principal, req.reservation_id, lock_row=True)
     t = now()
     if r.status_at(t) == ReservationStatus.EXPIRED:
-        reservations.expire(session, r, principal.webhook_identity(), t)
+        # Refused, so this unit writes nothing; the seats already read as free (lazy
+        # expiry) and the scheduler releases them for real within a tick.
         raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
     if r.status != ReservationStatus.PENDING:
         raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")

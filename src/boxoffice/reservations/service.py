@@ -202,8 +202,7 @@ def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None =
 
 def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: dict[str, str]) -> bool:
     """PENDING -> CONFIRMED: the held seats become sold seats."""
-    if r.expiration_date is not None and r.expiration_date <= t and r.status == ReservationStatus.PENDING:
-        expire(session, r, identity, t)
+    if r.status_at(t) == ReservationStatus.EXPIRED:  # refused: nothing of this unit is kept
         raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
     if not transition(session, r, ReservationStatus.PENDING, ReservationStatus.CONFIRMED, t):
         raise FailedPrecondition(f"Reservation is {r.status}, not PENDING", code="RESERVATION_NOT_PENDING")
@@ -539,8 +538,8 @@ def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple
     r = get(session, principal, reservation_id, lock_row=True)
     t = now()
     identity = principal.webhook_identity()
-    if r.status_at(t) == ReservationStatus.EXPIRED:
-        expire(session, r, identity, t)
+    if r.status_at(t) == ReservationStatus.EXPIRED:  # its seats are already free (lazy expiry)
+        raise FailedPrecondition(f"A {ReservationStatus.EXPIRED} reservation cannot be canceled", code="RESERVATION_NOT_CANCELABLE")
     was = r.status
     if was not in (ReservationStatus.PENDING, ReservationStatus.CONFIRMED) or not transition(session, r, was, ReservationStatus.CANCELED_MANUALLY, t):
         raise FailedPrecondition(f"A {r.status} reservation cannot be canceled", code="RESERVATION_NOT_CANCELABLE")

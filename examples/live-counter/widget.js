@@ -20,11 +20,13 @@
  * It opens one EventSource to GET {baseUrl}/boxoffice/v1/live/{siteId}/ticket-definitions/{id}
  * (public, CORS *), which sends {"ticketDefinitionId", "unsoldCount", "soldOut"} at once and
  * on every change. No polling: when the connection drops, EventSource reconnects by itself
- * and the server sends the current count again.
+ * and the server sends the current count again. A refused stream (404, or 503 when the
+ * server has all the live streams it takes open) is tried again a few times, later and later.
  */
 (function () {
   "use strict";
 
+  var MAX_RETRIES = 5; // a refused stream (404, 503) is tried again this many times
   var SETTINGS = ["baseUrl", "siteId", "ticketDefinitionId", "price", "lowThreshold", "target"];
   var CSS =
     ".bo-live-counter{font:15px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,'Liberation Sans',sans-serif;" +
@@ -106,33 +108,48 @@
     }
 
     show("connecting", "Checking availability\u2026");
-    var source = new EventSource(streamUrl(opts));
+    var retries = 0;
+    return connect();
 
-    source.onmessage = function (e) {
-      var msg;
-      try { msg = JSON.parse(e.data); } catch (err) { return; }
-      var d = describe(msg, opts);
-      el.removeAttribute("data-stale");
-      el.setAttribute("data-unsold", msg.unsoldCount === null ? "unlimited" : String(msg.unsoldCount));
-      show(d.state, d.text);
-    };
-    // The definition was deleted: nothing left to watch (a reconnect would only get a 404).
-    source.addEventListener("deleted", function () {
-      source.close();
-      el.removeAttribute("data-unsold");
-      show("gone", "No longer on sale");
-    });
-    source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) {
-        // Not an event stream (e.g. 404 for an unknown definition): EventSource gives up.
-        show("error", "Live availability is unavailable");
-      } else {
-        // Connection lost: EventSource retries on its own; keep the last count, dimmed.
-        el.setAttribute("data-stale", "");
-      }
-    };
-    el.boxofficeLiveCounter = source;
-    return source;
+    function connect() {
+      var source = new EventSource(streamUrl(opts));
+      el.boxofficeLiveCounter = source;
+      source.onmessage = function (e) {
+        var msg;
+        try { msg = JSON.parse(e.data); } catch (err) { return; }
+        retries = 0;
+        var d = describe(msg, opts);
+        el.removeAttribute("data-stale");
+        el.setAttribute("data-unsold", msg.unsoldCount === null ? "unlimited" : String(msg.unsoldCount));
+        show(d.state, d.text);
+      };
+      // The definition was deleted: nothing left to watch (a reconnect would only get a 404).
+      source.addEventListener("deleted", function () {
+        source.close();
+        el.removeAttribute("data-unsold");
+        show("gone", "No longer on sale");
+      });
+      source.onerror = function () {
+        if (source.readyState === EventSource.CLOSED) {
+          // Not an event stream: 404 for an unknown definition, or 503 while the server has
+          // all its live streams open. EventSource gives up; try again a few times, later
+          // and later (with jitter, so that refused pages do not come back all at once).
+          if (el.hasAttribute("data-unsold")) el.setAttribute("data-stale", "");
+          else show("error", "Live availability is unavailable");
+          if (retries < MAX_RETRIES) {
+            var wait = Math.min(60, 5 * Math.pow(2, retries)) * (0.5 + Math.random());
+            retries += 1;
+            setTimeout(function () { if (el.boxofficeLiveCounter === source) connect(); }, wait * 1000);
+          } else {
+            show("error", "Live availability is unavailable");
+          }
+        } else {
+          // Connection lost: EventSource retries on its own; keep the last count, dimmed.
+          el.setAttribute("data-stale", "");
+        }
+      };
+      return source;
+    }
   }
 
   function fromScriptTag(script) {

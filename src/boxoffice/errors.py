@@ -218,5 +218,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSON:
+        # The engine hides statement parameters (db.make_engine): the log names the error
+        # and the SQL, never the values a client sent.
         log.exception("unhandled error", exc_info=exc)
-        return JSON({"message": "", "details": {}}, status_code=500)
+        # The server closes the connection after an unhandled error: say so, so a
+        # keep-alive client does not send its next request into a closed socket.
+        return JSON({"message": "", "details": {}}, status_code=500, headers={"Connection": "close"})
+
+
+class Unavailable(WixError):
+    """The server cannot take this now (e.g. every live-stream slot is taken); retry later."""
+
+    status, code = 503, "UNAVAILABLE"

@@ -6,17 +6,15 @@ router under each prefix `@wix/auto_sdk_events_ticket-definitions-v-2` resolves.
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from ..auth import Permission, Principal, require
 from ..db import DB
+from ..errors import NotFound
 from ..http import JSON, get_params, list_param, secret
 from ..query import raw
 from ..schemas import Empty
-from ..errors import NotFound
 from . import live, service
 from .schemas import (
     BulkDeleteTicketDefinitionsByFilterRequest,
@@ -175,19 +173,25 @@ live_router = APIRouter(tags=["Boxoffice extensions"])
     "/boxoffice/v1/live/{siteId}/ticket-definitions/{ticketDefinitionId}",
     summary="Live unsoldCount (Server-Sent Events)",
     response_class=StreamingResponse,
+    response_model=None,
+    responses={503: {
+        "description": "Every live-stream slot of this server process is taken (`Retry-After` says when to try again)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+    }},
 )
-async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Request) -> StreamingResponse:
+async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Request) -> StreamingResponse | JSON:
     """Public and read-only (how many are left is what a site shows anyway): the count
     now, then each time it changes, as `data: {"ticketDefinitionId", "unsoldCount",
-    "soldOut"}`. Embeddable from any origin."""
-    db = request.app.state.db
-    first = await asyncio.to_thread(live.snapshot, db, siteId, ticketDefinitionId)
-    if first is None:
+    "soldOut"}`. Embeddable from any origin. The streams of a definition share one read
+    per change; past `BOXOFFICE_LIVE_MAX_STREAMS` open streams, 503 with `Retry-After`."""
+    db, limit = request.app.state.db, request.app.state.settings.live_max_streams
+    stream = live.hub.open(db, siteId, ticketDefinitionId, limit)
+    if stream is None:
+        return live.unavailable(limit)
+    if await stream.first() is None:
         raise NotFound(f"Ticket definition {ticketDefinitionId} not found", code="TICKET_DEFINITION_NOT_FOUND")
-    return StreamingResponse(
-        live.stream(db, siteId, ticketDefinitionId, first),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Accel-Buffering": "no"},
+    return live.LiveResponse(
+        stream, headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Accel-Buffering": "no"}
     )
 
 

@@ -31,19 +31,15 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
-from ..db import Database, notify, now
-from ..errors import Unavailable
-from ..http import JSON
+from ..db import Database, after_commit, notify, now
 from . import inventory
 from .models import TicketDefinition as TD
 
 log = logging.getLogger("boxoffice.live")
-CHANNEL = "boxoffice_td"
+CHANNEL = inventory.LIVE_CHANNEL
 
 KEEPALIVE = 15.0  # seconds of silence before a stream sends a comment line
 MIN_INTERVAL = 0.05  # a channel reads at most this often: a burst of changes is one read
@@ -245,21 +241,6 @@ class Stream:
             self.close()
 
 
-class LiveResponse(StreamingResponse):
-    """The event stream's response: gives back the stream's slot however it ends (also
-    when the body never starts, e.g. the client left before the first byte)."""
-
-    def __init__(self, stream: Stream, headers: dict[str, str]) -> None:
-        super().__init__(stream.events(), media_type="text/event-stream", headers=headers)
-        self.stream = stream
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self.stream.close()
-
-
 class Hub:
     """In-process fan-out from committed changes to the channels of the open streams."""
 
@@ -309,36 +290,17 @@ class Hub:
 hub = Hub()
 
 
-def unavailable(limit: int) -> JSON:
-    """The answer when every stream slot of the process is taken: 503 in the Wix envelope."""
-    err = Unavailable(f"This server already has {limit} live streams open; try again shortly")
-    return JSON(err.body(), status_code=err.status, headers={"Retry-After": str(RETRY_AFTER)})
-
-
 def touch(session: Session, td_id: str, notified: bool = False) -> None:
-    """Announce, once the transaction commits, that ``td_id`` changed. ``notified``: the
-    caller's own statement already did ``pg_notify`` (see :func:`notify_returning`)."""
+    """Announce, once this unit of work commits, that ``td_id``'s counts or settings
+    changed. PostgreSQL: a NOTIFY in the transaction (delivered at COMMIT to every
+    process's Listener); ``notified``: the caller's own statement already sent it (the
+    seat take). SQLite (one process): published in-process after COMMIT."""
     touched: set[str] = session.info.setdefault("live_touched", set())
     if td_id in touched:
         return
     touched.add(td_id)
-    if not notified and session.get_bind().dialect.name == "postgresql":
-        notify(session, CHANNEL, td_id)
-
-
-def notify_returning(id_column: Any) -> Any:
-    """For ``UPDATE ... RETURNING`` on PostgreSQL: the NOTIFY :func:`touch` would send,
-    sent by the update itself (one round trip less on the hottest path)."""
-    return func.pg_notify(CHANNEL, id_column)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    touched = session.info.pop("live_touched", None)
-    if touched and session.get_bind().dialect.name != "postgresql":
-        hub.publish(touched)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop("live_touched", None)
+    if session.get_bind().dialect.name == "postgresql":
+        if not notified:
+            notify(session, CHANNEL, td_id)
+    else:
+        after_commit(session, "live.publish", lambda: hub.publish(touched))

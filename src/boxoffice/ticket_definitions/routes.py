@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ..auth import Permission, Principal, require
 from ..db import DB
-from ..errors import NotFound
+from ..errors import NotFound, Unavailable
 from ..http import JSON, get_params, list_param, secret
 from ..query import raw
 from ..schemas import Empty
@@ -169,6 +170,27 @@ def bulk_delete_ticket_definitions_by_filter(
 live_router = APIRouter(tags=["Boxoffice extensions"])
 
 
+class LiveResponse(StreamingResponse):
+    """The event stream's response: gives back the stream's slot however it ends (also
+    when the body never starts, e.g. the client left before the first byte)."""
+
+    def __init__(self, stream: live.Stream, headers: dict[str, str]) -> None:
+        super().__init__(stream.events(), media_type="text/event-stream", headers=headers)
+        self.stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.stream.close()
+
+
+def unavailable(limit: int) -> JSON:
+    """The answer when every stream slot of the process is taken: 503 in the Wix envelope."""
+    err = Unavailable(f"This server already has {limit} live streams open; try again shortly")
+    return JSON(err.body(), status_code=err.status, headers={"Retry-After": str(live.RETRY_AFTER)})
+
+
 @live_router.get(
     "/boxoffice/v1/live/{siteId}/ticket-definitions/{ticketDefinitionId}",
     summary="Live unsoldCount (Server-Sent Events)",
@@ -187,10 +209,10 @@ async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Reque
     db, limit = request.app.state.db, request.app.state.settings.live_max_streams
     stream = live.hub.open(db, siteId, ticketDefinitionId, limit)
     if stream is None:
-        return live.unavailable(limit)
+        return unavailable(limit)
     if await stream.first() is None:
         raise NotFound(f"Ticket definition {ticketDefinitionId} not found", code="TICKET_DEFINITION_NOT_FOUND")
-    return live.LiveResponse(
+    return LiveResponse(
         stream, headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Accel-Buffering": "no"}
     )
 

@@ -6,6 +6,7 @@ router under each prefix `@wix/auto_sdk_events_ticket-definitions-v-2` resolves.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -49,9 +50,11 @@ def _one(session, td, fields) -> JSON:  # type: ignore[no-untyped-def]
 def create_ticket_definition(
     db: DB, body: CreateTicketDefinitionRequest, principal: Principal = Manage
 ) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         fields = service.check_fields(body.fields)
         return _one(session, service.create(session, principal, body), fields)
+
+    return db.write(work)
 
 
 @router.patch(
@@ -62,9 +65,11 @@ def create_ticket_definition(
 def update_ticket_definition(
     ticketDefinitionId: str, db: DB, body: UpdateTicketDefinitionRequest, principal: Principal = Manage
 ) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         fields = service.check_fields(body.fields)
         return _one(session, service.update(session, principal, ticketDefinitionId, body), fields)
+
+    return db.write(work)
 
 
 @router.get(
@@ -79,25 +84,31 @@ def get_ticket_definition(
     fields: list[Fieldset] | None = Query(None, description="Repeat for several; the SDK's `.r` form works too"),
     principal: Principal = Read,
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         fields = service.check_fields(list_param(get_params(request), "fields"))
         return _one(session, service.get(session, principal, ticketDefinitionId), fields)
+
+    return db.read(work)
 
 
 @router.delete("/v3/ticket-definitions/{ticketDefinitionId}", response_model=Empty, summary="Delete Ticket Definition")
 def delete_ticket_definition(ticketDefinitionId: str, db: DB, principal: Principal = Manage) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         service.delete(session, principal, ticketDefinitionId)
         return JSON({})
+
+    return db.write(work)
 
 
 @router.post("/v3/ticket-definitions/reorder", response_model=Empty, summary="Reorder Ticket Definitions")
 def reorder_ticket_definitions(
     db: DB, body: ReorderTicketDefinitionsRequest, principal: Principal = Manage
 ) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         service.reorder(session, principal, body)
         return JSON({})
+
+    return db.write(work)
 
 
 def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
@@ -110,9 +121,11 @@ def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
 def query_ticket_definitions(
     request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = Read
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         fields = service.check_fields(body.fields)
         return _page(session, service.query(session, principal, raw(body.query), secret(request)), fields)
+
+    return db.read(work)
 
 
 @router.post(
@@ -123,13 +136,15 @@ def query_ticket_definitions(
 def query_available_ticket_definitions(
     request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         fields = service.check_fields(body.fields)
         if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
             # salesDetails needs a read permission on ticket definitions, as on Wix
             fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
         page = service.query(session, principal, raw(body.query), secret(request), available=True)
         return _page(session, page, fields)
+
+    return db.read(work)
 
 
 @router.post(
@@ -138,9 +153,11 @@ def query_available_ticket_definitions(
 def count_ticket_definitions(
     db: DB, body: CountTicketDefinitionsRequest, principal: Principal = Read
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         total, facets = service.count(session, principal, body.filter, body.facet)
         return JSON({"metadata": {"count": total, "total": total}, "facets": facets})
+
+    return db.read(work)
 
 
 @router.post(
@@ -151,9 +168,11 @@ def count_ticket_definitions(
 def count_available_ticket_definitions(
     db: DB, body: CountAvailableTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
-    with db.session() as session:
+    def work(session: Session) -> JSON:
         total, _ = service.count(session, principal, body.filter, None, available=True)
         return JSON({"metadata": {"count": total, "total": total}})
+
+    return db.read(work)
 
 
 @router.post(
@@ -162,10 +181,11 @@ def count_available_ticket_definitions(
 def bulk_delete_ticket_definitions_by_filter(
     db: DB, body: BulkDeleteTicketDefinitionsByFilterRequest, principal: Principal = Manage
 ) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         service.bulk_delete(session, principal, body.filter)
         return JSON({})
 
+    return db.write(work)
 
 live_router = APIRouter(tags=["Boxoffice extensions"])
 
@@ -219,6 +239,8 @@ async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Reque
 
 @router.post("/v3/ticket-definitions/currency", response_model=Empty, summary="Change Currency")
 def change_currency(db: DB, body: ChangeCurrencyRequest, principal: Principal = Manage) -> JSON:
-    with db.session(write=True) as session:
+    def work(session: Session) -> JSON:
         service.change_currency(session, principal, body)
         return JSON({})
+
+    return db.write(work)

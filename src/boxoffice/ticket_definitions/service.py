@@ -20,7 +20,7 @@ from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
 from ..events.models import Event, EventState
-from ..http import field_mask, fieldsets
+from ..fields import field_mask, fieldsets
 from ..money import check_currency, parse_money
 from ..webhooks import outbox
 from . import live

@@ -17,7 +17,7 @@ from ..auth import Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
-from ..http import field_mask
+from ..fields import field_mask
 from ..links import Urls, check_sig
 from ..money import legacy_money
 from ..orders import service as orders

@@ -206,7 +206,7 @@ def create_app(
     app.state.secret = secret
     app.state.payments = Payments.from_settings(settings.test_payments)
     # Create Ticket Reservation calls queue here and commit in batches (group commit)
-    app.state.reserve = GroupCommit(
+    app.state.reserve = GroupCommit[reservations.NewReservation, dict[str, Any]](
         partial(
             reservations.create_batch,
             db,

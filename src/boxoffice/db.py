@@ -246,6 +246,7 @@ def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
         return
     names, processors, defaults = _copy_plan(table, conn.dialect)
     raw = conn.connection.driver_connection
+    assert raw is not None
     sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
     with raw.cursor() as cur, cur.copy(sql) as copy:
         for row in rows:

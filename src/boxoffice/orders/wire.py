@@ -21,6 +21,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
     if order.member_id:
         out["memberId"] = order.member_id
     every = fieldsets is None
+    fieldsets = fieldsets or set()
     if every or "TICKET_DETAILS" in fieldsets:
         out.update(
             {
@@ -78,6 +79,7 @@ def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None =
     if order.member_id:
         out["memberId"] = order.member_id
     every = fieldsets is None
+    fieldsets = fieldsets or set()
     if every or "DETAILS" in fieldsets:
         out.update(
             {

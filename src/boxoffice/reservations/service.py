@@ -119,7 +119,7 @@ def transition(session: Session, r: TicketReservation, old: str | tuple[str, ...
         .values(status=new, updated_date=t, revision=TicketReservation.revision + 1)
         .execution_options(synchronize_session=False)
     )
-    if res.rowcount != 1:
+    if res.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         return False
     session.refresh(r)
     return True
@@ -279,7 +279,7 @@ class _Contended(Exception):
 
 def create_batch(
     db: Database, calls: list[NewReservation], default_minutes: int, take: inventory.SeatTake
-) -> list[dict[str, Any] | Exception]:
+) -> list[dict[str, Any] | BaseException]:
     """Create Ticket Reservation for many concurrent calls: one outcome each, the wire
     reservation or the error its caller gets. Every accepted call is written in ONE
     transaction (group commit, :class:`~boxoffice.db.GroupCommit`).
@@ -346,14 +346,15 @@ def _decide(conn: Connection, calls: list[NewReservation], default_minutes: int,
             decision.outcomes[index] = e
             continue
         for td_id, q in wanted.items():
-            if free[td_id] is not None:
-                free[td_id] -= q
+            left = free[td_id]
+            if left is not None:
+                free[td_id] = left - q
             decision.totals[td_id] += q
         decision.accepted.append((index, r, lines, call.principal.webhook_identity()))
     return decision
 
 
-def _write(session: Session, d: _Decision, take: inventory.SeatTake) -> list[dict[str, Any] | Exception]:
+def _write(session: Session, d: _Decision, take: inventory.SeatTake) -> list[dict[str, Any] | BaseException]:
     """The write transaction of :func:`create_batch`; the seats are taken last."""
     t = now()
     if d.release:  # lazy expiry: free what has run out before counting

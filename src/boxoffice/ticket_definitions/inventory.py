@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Update, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, Table, Update, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..db import UTCDateTime
@@ -86,7 +86,7 @@ def overdue_holds(session: Session | Connection, td_ids: list[str], t: dt.dateti
     return {td_id: int(n) for td_id, n in rows}
 
 
-_TD = TD.__table__
+_TD: Table = TD.__table__  # type: ignore[assignment]  # a mapped class's Table
 _TAKE_VALUES = {
     "reserved_count": _TD.c.reserved_count + bindparam("q"),
     "next_hold_expiry": case(

@@ -77,13 +77,13 @@ def render(session: Session, tds: list[TD], fields: list[str] | None) -> list[di
     Seats of reservations past their expiry read as free even before they are released
     (one grouped query, only for definitions whose earliest hold is due)."""
     t = now()
-    fields = frozenset(fields or ())
+    wanted = frozenset(fields or ())
     evmap: dict[str, Event] = {}
-    if EVENT_DETAILS in fields and tds:
+    if EVENT_DETAILS in wanted and tds:
         ids = {td.event_id for td in tds}
         evmap = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
     overdue = overdue_holds(session, due(tds, t), t)
-    return [wire.to_wire(td, fields, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
+    return [wire.to_wire(td, wanted, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
 
 
 def check_fields(values: list[Any] | None) -> list[str]:
@@ -445,11 +445,11 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     _apply_fee(td)
     if ch("initialLimit"):
         _apply_limit(td, d.initial_limit)
-    before = (td.sale_start, td.sale_end, td.display_not_on_sale)
+    period_before = (td.sale_start, td.sale_end, td.display_not_on_sale)
     t = now()
     was = sale_status(td, t)
     sp = d.sale_period
-    start, end, display = before
+    start, end, display = period_before
     if ch("salePeriod.startDate"):
         start = sp.start_date if sp else None
     if ch("salePeriod.endDate"):
@@ -457,7 +457,7 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     if ch("salePeriod.displayNotOnSale"):
         display = bool(sp and sp.display_not_on_sale)
     _apply_sale_period(td, start, end, display)
-    period_changed = (td.sale_start, td.sale_end, td.display_not_on_sale) != before
+    period_changed = (td.sale_start, td.sale_end, td.display_not_on_sale) != period_before
     if period_changed:
         plan_sale_transitions(td, t, creating=False, was=was)
 

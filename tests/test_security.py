@@ -343,3 +343,14 @@ def test_changing_an_order_needs_manage_orders(api, make_api, shop):
     r = events_only.patch(f"/events/v1/events/{ev['id']}/orders/{order['orderNumber']}", {"archived": True, "fields": "archived"})
     assert r.status_code == 403
     assert events_only.get(f"/events/v1/events/{ev['id']}/orders/{order['orderNumber']}").status_code == 200
+
+
+@pytest.mark.parametrize("where", ["tags", "extendedFields"])
+def test_numbers_beyond_64_bits_in_free_form_maps_are_400(make_api, shop, where):
+    """Found by schemathesis with a visitor key: orjson refuses them, which was a 500."""
+    _, td = shop
+    value = {"": -9223372036854775809}
+    extra = {"tags": value} if where == "tags" else {"extendedFields": {"namespaces": {"": value}}}
+    body = {"ticketReservation": {"tickets": [{"quantity": 1, "ticketDefinitionId": td["id"]}], **extra}}
+    r = make_api(identity="visitor").post(RES, body)
+    assert r.status_code == 400, r.text

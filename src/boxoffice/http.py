@@ -11,7 +11,45 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from . import errors  # errors imports JSON from here, so only attributes are used
+from . import limits
 
+MAX_R_CHARS = limits.MAX_R_CHARS
+
+
+def lone_surrogate(s: str) -> bool:
+    """A str no UTF-8 encoder takes: JSON's ``"\\ud800"`` escape, unpaired, decodes to one
+    (json.loads lets it through), and PostgreSQL, SQLite and orjson then all fail on it."""
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def show(s: Any) -> str:
+    """``s`` safe to put in an error message (lone surrogates as ``\\udxxx``)."""
+    return s.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(s, str) else repr(s)
+
+
+def check_json(value: Any, where: str, max_depth: int = limits.MAX_JSON_DEPTH) -> None:
+    """Refuse decoded JSON nested deeper than ``max_depth`` or carrying a string (key or
+    value) with a lone surrogate. Iterative: a deep value cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            if lone_surrogate(v):
+                raise errors.InvalidArgument(where, "has a string with a lone surrogate (invalid Unicode)", "FORMAT")
+        elif isinstance(v, (dict, list)):
+            if depth >= max_depth:
+                raise errors.InvalidArgument(where, f"is nested deeper than {max_depth} levels", "FORMAT")
+            if isinstance(v, dict):
+                stack.extend((k, depth) for k in v)
+                stack.extend((x, depth + 1) for x in v.values())
+            else:
+                stack.extend((x, depth + 1) for x in v)
 
 
 class JSON(Response):
@@ -28,7 +66,9 @@ def get_params(request: Request) -> dict[str, Any]:
 
     """Query parameters of a GET/DELETE, including the SDK's ``.r`` form.
 
-    ``.r`` is base64url(JSON of the whole request); repeated keys become lists.
+    ``.r`` is base64url(JSON of the whole request); repeated keys become lists. It is
+    bounded: at most MAX_R_CHARS long, nested at most limits.MAX_JSON_DEPTH deep, no
+    lone surrogates; else a 400.
     """
     out: dict[str, Any] = {}
     for k in request.query_params.keys():
@@ -38,12 +78,17 @@ def get_params(request: Request) -> dict[str, Any]:
         out[k] = vals if len(vals) > 1 else vals[0]
     r = request.query_params.get(".r")
     if r:
+        if len(r) > MAX_R_CHARS:
+            raise errors.InvalidArgument(".r", f"is longer than {MAX_R_CHARS} characters", "MAX_LENGTH")
         try:
             decoded = json.loads(base64.urlsafe_b64decode(r + "=" * (-len(r) % 4)))
+        except RecursionError:  # json.loads recurses per level; the walk below bounds the rest
+            raise errors.InvalidArgument(".r", f"is nested deeper than {limits.MAX_JSON_DEPTH} levels", "FORMAT") from None
         except (ValueError, UnicodeDecodeError):
             raise errors.InvalidArgument(".r", "is not base64url-encoded JSON", "FORMAT") from None
         if not isinstance(decoded, dict):
             raise errors.InvalidArgument(".r", "must encode an object", "FORMAT")
+        check_json(decoded, ".r")
         out.update(decoded)
     return out
 
@@ -67,12 +112,15 @@ def secret(request: Request) -> bytes:
 def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, default_limit: int) -> dict[str, Any]:
     """A legacy List call's query: repeated keys as lists, plus checked offset/limit.
     A limit above what a page may hold is served as the largest page (Wix's orders
-    accept 400 and answer with at most 100)."""
+    accept 400 and answer with at most 100); an offset above limits.MAX_OFFSET, or more
+    than limits.FILTER_MAX_IN values for one repeated key, is a 400."""
     p = get_params(request)
     for k in arrays:
         v = p.get(k)
         if v is not None and not isinstance(v, list):
             p[k] = [v]
+        if v is not None and len(p[k]) > limits.FILTER_MAX_IN:  # each becomes one SQL IN list
+            raise errors.InvalidArgument(k, f"has more than {limits.FILTER_MAX_IN} values", "MAX_SIZE")
     for k, default in (("offset", 0), ("limit", default_limit)):
         raw = p.get(k, default)
         try:
@@ -81,6 +129,8 @@ def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, defau
             raise errors.InvalidArgument(k, "must be an integer", "FORMAT") from None
         if p[k] < 0:
             raise errors.InvalidArgument(k, "must not be negative", "MIN")
+    if p["offset"] > limits.MAX_OFFSET:
+        raise errors.InvalidArgument("offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
     p["limit"] = min(p["limit"], max_limit)
     return p
 

@@ -13,6 +13,10 @@ MAX_BODY_BYTES = 1_000_000
 # Nesting depth of any JSON a client sends (body, the SDK's `.r` parameter, free-form maps).
 MAX_JSON_DEPTH = 32
 
+# Characters of the SDK's `.r` GET parameter (base64url JSON of the request): a handful
+# of ids and options, a few hundred bytes; 16 KiB is also what a proxy in front allows.
+MAX_R_CHARS = 16_384
+
 # --- the query language (query.py) --------------------------------------------------
 # Field conditions ("leaves") in one filter, however they are nested.
 FILTER_MAX_LEAVES = 200

@@ -14,6 +14,11 @@ Semantics, identical on SQLite and PostgreSQL:
   the final tie-breaker so paging is stable;
 * cursors are keyset positions (last row's sort values) together with the filter
   and sort they belong to, HMAC-signed so a client cannot alter them.
+
+Bounds (limits.py): before any SQL is built, :func:`check_filter` walks the filter
+without recursion and refuses it (400 naming the path) when it has too many leaves,
+nests too deep, binds too many values, or carries what no database can take (lone
+surrogates, integers beyond 64 bits); sort items and offsets are bounded likewise.
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, false, func, not_, or_, select, true
+from sqlalchemy import BigInteger, Integer, SmallInteger, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
+from . import limits
 from .errors import FilterParserError, InvalidArgument
+from .http import lone_surrogate, show
 from .timefmt import parse as parse_time
 
 EQ_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$exists"})
@@ -94,6 +101,20 @@ class Spec:
 
 # --- values ------------------------------------------------------------------
 
+# What an integer column (and money in cents) can hold on both databases.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+_MONEY_MAX = Decimal(INT_MAX) / 100
+
+
+def _int_range(col: ColumnElement[Any]) -> tuple[int, int]:
+    """The values a column's integer type holds: a value outside is refused (400), the
+    same on SQLite (64-bit everywhere) as on PostgreSQL (which would fail the cast)."""
+    t = col.type
+    if isinstance(t, BigInteger) or not isinstance(t, Integer):
+        return INT_MIN, INT_MAX
+    bits = 15 if isinstance(t, SmallInteger) else 31
+    return -(2**bits), 2**bits - 1
+
 
 def coerce(f: Field, value: Any, where: str) -> Any:
     """Wire value -> the value the column stores; bad types are a 400 naming the field."""
@@ -115,6 +136,8 @@ def coerce(f: Field, value: Any, where: str) -> Any:
             iv = int(value) if not isinstance(value, float) or value.is_integer() else None
             if iv is None:
                 raise ValueError
+            if not INT_MIN <= iv <= INT_MAX:
+                raise FilterParserError(where, "is out of range (a 64-bit integer)")
             return iv
         if k == "bool":
             if not isinstance(value, bool):
@@ -127,7 +150,10 @@ def coerce(f: Field, value: Any, where: str) -> Any:
         if k == "money":  # stored as integer cents
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise ValueError
-            d = Decimal(str(value)) * 100
+            d = Decimal(str(value))
+            if d.is_finite() and abs(d) > _MONEY_MAX:  # before * 100, which would overflow
+                raise FilterParserError(where, "is out of range")
+            d *= 100
             if d != d.to_integral_value():
                 raise FilterParserError(where, "has more than 2 decimal places")
             return int(d)
@@ -141,7 +167,93 @@ def coerce(f: Field, value: Any, where: str) -> Any:
 # --- filter ------------------------------------------------------------------
 
 
+_SCALAR = (str, int, float, bool, type(None))
+_LOGICAL = ("$and", "$or", "$not")
+
+
+def check_filter(flt: Any, where: str = "query.filter") -> None:
+    """Refuse a filter too big, too deep or unbindable, before any SQL is built.
+
+    An explicit stack, no recursion: ``$not`` nested 100,000 deep costs one pass and a
+    400, never a RecursionError. Counts, over the whole filter (limits.py):
+
+    * leaves (FILTER_MAX_LEAVES): each ``field: {"$op": value}`` condition, and each
+      empty ``{}`` / ``[]`` (a constant still compiled into the SQL);
+    * depth (FILTER_MAX_DEPTH): nesting of ``$and`` / ``$or`` / ``$not``;
+    * ``$in`` / ``$nin`` size (FILTER_MAX_IN) and values bound in all (FILTER_MAX_VALUES).
+
+    Also refuses values no column takes (objects, nested arrays) and strings with lone
+    surrogates (no database can encode them) in keys and values. What it lets through
+    is exactly what :func:`compile_filter` can turn into SQL or refuse with a 400.
+    """
+    if flt is None:
+        return
+    leaves = values = 0
+    stack: list[tuple[Any, str, int]] = [(flt, where, 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if not isinstance(node, dict):
+            raise FilterParserError(path, "must be an object")
+        if not node:  # {} compiles to TRUE: still a term of the SQL
+            leaves += 1
+            if leaves > limits.FILTER_MAX_LEAVES:
+                raise FilterParserError(path, f"is one condition too many: a filter has at most {limits.FILTER_MAX_LEAVES}")
+        for key, value in node.items():
+            if not isinstance(key, str) or lone_surrogate(key):
+                raise FilterParserError(f"{path}.{show(key)}", "is not a valid key (a lone surrogate is not Unicode)")
+            kpath = f"{path}.{key}"
+            if key in _LOGICAL:
+                if depth >= limits.FILTER_MAX_DEPTH:
+                    raise FilterParserError(kpath, f"nests $and/$or/$not deeper than {limits.FILTER_MAX_DEPTH} levels")
+                if key == "$not":
+                    stack.append((value, kpath, depth + 1))
+                    continue
+                if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                    raise FilterParserError(kpath, "must be an array of filter objects")
+                if len(value) > limits.FILTER_MAX_LEAVES:
+                    raise FilterParserError(kpath, f"has {len(value)} items; at most {limits.FILTER_MAX_LEAVES}")
+                if not value:  # [] compiles to a constant: still a term of the SQL
+                    leaves += 1
+                    if leaves > limits.FILTER_MAX_LEAVES:
+                        raise FilterParserError(kpath, f"is one condition too many: a filter has at most {limits.FILTER_MAX_LEAVES}")
+                # reversed: popped in document order, so a refusal names the first offender
+                stack.extend((v, f"{kpath}[{i}]", depth + 1) for i, v in reversed(list(enumerate(value))))
+                continue
+            if isinstance(value, dict) and value and all(isinstance(k, str) and k.startswith("$") for k in value):
+                conds = [(op, v, f"{kpath}.{op}") for op, v in value.items()]
+            else:
+                conds = [("$eq", value, kpath)]
+            for op, v, vpath in conds:
+                if lone_surrogate(op):
+                    raise FilterParserError(f"{kpath}.{show(op)}", "is not a valid operator (a lone surrogate is not Unicode)")
+                leaves += 1
+                if leaves > limits.FILTER_MAX_LEAVES:
+                    raise FilterParserError(vpath, f"is one condition too many: a filter has at most {limits.FILTER_MAX_LEAVES}")
+                if isinstance(v, list):
+                    if len(v) > limits.FILTER_MAX_IN:
+                        raise FilterParserError(vpath, f"has {len(v)} values; at most {limits.FILTER_MAX_IN}")
+                    items = v
+                else:
+                    items = [v]
+                values += len(items)
+                if values > limits.FILTER_MAX_VALUES:
+                    raise FilterParserError(vpath, f"brings the filter above {limits.FILTER_MAX_VALUES} values")
+                for x in items:
+                    if not isinstance(x, _SCALAR):
+                        if v is value and isinstance(v, (dict, list)):  # {"field": [..]} / {"field": {..}}
+                            raise FilterParserError(vpath, "must be a value or an {\"$operator\": value} object")
+                        raise FilterParserError(vpath, "must be a string, number, boolean or null")
+                    if isinstance(x, str) and lone_surrogate(x):
+                        raise FilterParserError(vpath, "has a string with a lone surrogate (invalid Unicode)")
+
+
 def compile_filter(spec: Spec, flt: Any, ctx: Ctx, where: str = "query.filter") -> ColumnElement[bool]:
+    """``flt`` as a SQL condition; checked against the limits first (:func:`check_filter`)."""
+    check_filter(flt, where)
+    return _compile(spec, flt, ctx, where)
+
+
+def _compile(spec: Spec, flt: Any, ctx: Ctx, where: str) -> ColumnElement[bool]:
     if flt is None:
         return true()
     if not isinstance(flt, dict):
@@ -151,13 +263,13 @@ def compile_filter(spec: Spec, flt: Any, ctx: Ctx, where: str = "query.filter") 
         if key in ("$and", "$or"):
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise FilterParserError(f"{where}.{key}", "must be an array of filter objects")
-            subs = [compile_filter(spec, v, ctx, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
+            subs = [_compile(spec, v, ctx, f"{where}.{key}[{i}]") for i, v in enumerate(value)]
             if key == "$and":
                 parts.append(and_(true(), *subs))
             else:
                 parts.append(or_(false(), *subs))
         elif key == "$not":
-            parts.append(not_(compile_filter(spec, value, ctx, f"{where}.$not")))
+            parts.append(not_(_compile(spec, value, ctx, f"{where}.$not")))
         elif key.startswith("$"):
             raise FilterParserError(f"{where}.{key}", f'operator "{key}" is not supported here')
         else:
@@ -179,6 +291,14 @@ def _leaf(f: Field, op: str, value: Any, ctx: Ctx, where: str) -> ColumnElement[
         raise FilterParserError(where, f'operator "{op}" is not supported for field "{f.name}"')
     col = f.expr(ctx)
     notnull = col.is_not(None)
+    lo, hi = _int_range(col) if f.kind in ("int", "money") else (INT_MIN, INT_MAX)
+
+    def bound(v: Any) -> Any:
+        x = coerce(f, v, where)
+        if isinstance(x, int) and not isinstance(x, bool) and not lo <= x <= hi:
+            raise FilterParserError(where, f"is out of range (from {lo} to {hi})")
+        return x
+
     if op == "$exists":
         if not isinstance(value, bool):
             raise FilterParserError(where, "$exists takes true or false")
@@ -186,14 +306,14 @@ def _leaf(f: Field, op: str, value: Any, ctx: Ctx, where: str) -> ColumnElement[
     if op in ("$in", "$nin"):
         if not isinstance(value, list):
             raise FilterParserError(where, f"{op} takes an array")
-        vals = [coerce(f, v, where) for v in value]
+        vals = [bound(v) for v in value]
         present = [v for v in vals if v is not None]
         has_null = len(present) != len(vals)
         cond = and_(notnull, col.in_(present)) if present else false()
         if has_null:
             cond = or_(cond, col.is_(None))
         return cond if op == "$in" else not_(cond)
-    v = coerce(f, value, where)
+    v = bound(value)
     if op == "$eq":
         return col.is_(None) if v is None else and_(notnull, col == v)
     if op == "$ne":
@@ -211,12 +331,14 @@ def parse_sort(spec: Spec, sort: Any, where: str = "query.sort") -> list[tuple[F
     """-> [(field, descending)]; the entity's default when the request has none."""
     if sort is None or sort == []:
         sort = spec.default_sort
-    if not isinstance(sort, list) or len(sort) > 10:
-        raise InvalidArgument(where, "must be an array of at most 10 sort items")
+    if not isinstance(sort, list) or len(sort) > limits.SORT_MAX_ITEMS:
+        raise InvalidArgument(where, f"must be an array of at most {limits.SORT_MAX_ITEMS} sort items")
     out = []
     for i, item in enumerate(sort):
         if not isinstance(item, dict) or not isinstance(item.get("fieldName"), str):
             raise InvalidArgument(f"{where}[{i}].fieldName", "is required")
+        if lone_surrogate(item["fieldName"]):
+            raise InvalidArgument(f"{where}[{i}].fieldName", "has a lone surrogate (invalid Unicode)", "FORMAT")
         f = spec.field(item["fieldName"], f"{where}[{i}].fieldName", "sort")
         if not f.sortable:
             raise InvalidArgument(f"{where}[{i}].fieldName", f'field "{f.name}" is not sortable')
@@ -374,6 +496,8 @@ def run_query(
         offset = (paging or {}).get("offset") or 0
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidArgument("query.paging.offset", "must be a non-negative integer")
+        if offset > limits.MAX_OFFSET:
+            raise InvalidArgument("query.paging.offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
         rows = execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset)).all()
         total = session.scalar(select(func.count()).select_from(base.where(where).subquery()))
         meta = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}

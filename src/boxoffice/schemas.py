@@ -78,7 +78,11 @@ def _freeform(value: Any) -> Any:
         raise ValueError(f"is nested deeper than {limits.FREEFORM_MAX_DEPTH} levels")
     if not _keys_ok(value, limits.FREEFORM_MAX_KEYS):
         raise ValueError(f"has more than {limits.FREEFORM_MAX_KEYS} keys or items at one level")
-    if len(orjson.dumps(value)) > limits.FREEFORM_MAX_BYTES:
+    try:
+        size = len(orjson.dumps(value))
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: no store or receiver takes it
+        raise ValueError("holds a number too large to store") from None
+    if size > limits.FREEFORM_MAX_BYTES:
         raise ValueError(f"is larger than {limits.FREEFORM_MAX_BYTES} bytes")
     return value
 

@@ -31,6 +31,10 @@ test: install conformance/node_modules/.package-lock.json
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "!!! make test: /usr/bin/chromium is missing and this is not root: the browser test will skip (apt-get install chromium)" >&2; fi; \
 	fi
+	@# the architecture, checked: layers and slice order (import-linter), lint, types
+	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: install

@@ -483,7 +483,7 @@ def main() -> None:
         db = Database(url)
         try:
             with db.session(write=True) as s:
-                sub_id = webhooks.add(s, SITE, receiver.url, ["*"]).id
+                sub_id = webhooks.add(s, SITE, receiver.url, ["*"], allow_private=True).id
             load_history(db, sub_id, args.history)
             analyze(db)
             print(f"  {args.history:,} delivered events of history in {time.perf_counter() - t:.1f}s (+ANALYZE)")

@@ -53,6 +53,14 @@ if [[ "$local_mode" == 1 ]]; then
   site="${BOXOFFICE_SITE_ID:-$(python3 -c 'import uuid; print(uuid.uuid4())')}"
   # BOXOFFICE_CONFORMANCE_DATABASE_URL runs the suite on another (empty) database, e.g. PostgreSQL
   export BOXOFFICE_DATABASE_URL="${BOXOFFICE_CONFORMANCE_DATABASE_URL:-sqlite:///$tmpdir/boxoffice.db}"
+  # webhooks.test.mjs subscribes a receiver on 127.0.0.1 through the site owner's admin
+  # API. A site owner may not point webhooks at loopback or private addresses (SSRF:
+  # README "Security") unless the operator allows it; this throw-away local server's
+  # operator does. Against a real server, run the receiver where that server may reach it.
+  export BOXOFFICE_WEBHOOK_ALLOW_PRIVATE_URLS=1
+  # the paid flow checks out with the built-in `test` payment provider (development and
+  # CI only; a real server configures a real provider)
+  export BOXOFFICE_TEST_PAYMENTS=1
 
   "$boxoffice" migrate >"$tmpdir/migrate.log" 2>&1 || { cat "$tmpdir/migrate.log" >&2; exit 2; }
   BOXOFFICE_API_KEY="$("$boxoffice" keys create --site "$site" --identity app | tail -n 1)"

@@ -13,6 +13,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .db import Database
+    from .logs import uvicorn_log_config
     from .migrations import NotMigrated, check_migrated
 
     settings = get_settings()
@@ -32,6 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        log_config=uvicorn_log_config(),
         # open event streams never finish by themselves: don't wait on them forever
         timeout_graceful_shutdown=5,
     )
@@ -117,11 +119,28 @@ def _webhooks(args: argparse.Namespace) -> int:
     from .errors import WixError
     from .webhooks import service
 
+    allow_private = False
+    if args.webhooks_cmd == "add":
+        # The operator may point a subscription at a non-public address (an internal
+        # service): allowed, with a warning, and remembered on the subscription so that
+        # the worker delivers it even with BOXOFFICE_WEBHOOK_ALLOW_PRIVATE_URLS off.
+        from .webhooks import urlpolicy
+
+        try:
+            urlpolicy.check_url(args.url, allow_private=False)
+        except urlpolicy.Refused as e:
+            if not e.address:
+                print(f"boxoffice: --url {e.reason}", file=sys.stderr)
+                return 2
+            allow_private = True
+            print(f"boxoffice: warning: --url points at a non-public address ({e.reason}); it is subscribed anyway "
+                  "because an operator asked, and will be delivered there (site owners cannot add such URLs)",
+                  file=sys.stderr)
     db = _db()
     try:
         with db.session(write=True) as s:
             if args.webhooks_cmd == "add":
-                sub = service.add(s, args.site, args.url, (args.events or "*").split(","))
+                sub = service.add(s, args.site, args.url, (args.events or "*").split(","), allow_private=allow_private)
                 print(sub.id)
             elif args.webhooks_cmd == "list":
                 for sub in service.list_(s, args.site):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
@@ -34,13 +34,20 @@ class OutboxEvent(Base):
 
 
 class WebhookSubscription(Base):
-    """Where a site's events go: a URL and the event types it wants (``*`` = all)."""
+    """Where a site's events go: a URL and the event types it wants (``*`` = all).
+
+    ``allow_private``: the operator added it (``boxoffice webhooks add``) knowing that it
+    points at a non-public address, so the worker delivers there even when
+    BOXOFFICE_WEBHOOK_ALLOW_PRIVATE_URLS is off (urlpolicy.py). Never set by the
+    admin API.
+    """
 
     __tablename__ = "webhook_subscriptions"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_id: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2000))
     event_types: Mapped[list[str]] = mapped_column(JSON)
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_subscriptions_site", "site_id"),)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from ..auth import CurrentPrincipal, IdentityType, Principal
 from ..db import DB
 from ..errors import PermissionDenied
 from ..http import JSON
+from ..limits import MAX_SUBSCRIPTIONS_PER_SITE
 from ..schemas import WixModel
 from . import service, signing
 
@@ -49,19 +51,30 @@ class WebhooksResponse(WixModel):
 
 @router.get("/boxoffice/v1/webhooks", response_model=WebhooksResponse, summary="List webhook subscriptions")
 def list_webhooks(db: DB, principal: Principal = Admin) -> JSON:
-    with db.session(write=True) as s:
-        key = signing.ensure_key(s)
+    def work(s: Session) -> JSON:
+        key = signing.ensure_key(s)  # made on first use: a write
         return JSON({"webhooks": [service.wire(w) for w in service.list_(s, principal.site_id)], "publicKey": key.public_pem})
+
+    return db.write(work)
 
 
 @router.post("/boxoffice/v1/webhooks", response_model=WebhookResponse, summary="Add a webhook subscription")
-def add_webhook(body: AddWebhookRequest, db: DB, principal: Principal = Admin) -> JSON:
-    with db.session(write=True) as s:
-        return JSON({"webhook": service.wire(service.add(s, principal.site_id, body.url, body.event_types))})
+def add_webhook(body: AddWebhookRequest, request: Request, db: DB, principal: Principal = Admin) -> JSON:
+    # A site owner is a tenant: the URL must reach only public addresses unless the
+    # operator allows otherwise (urlpolicy.py). Resolved here, before the transaction.
+    url = service.check_url(body.url, allow_private=request.app.state.settings.webhook_allow_private_urls)
+
+    def work(s: Session) -> JSON:
+        sub = service.add(s, principal.site_id, url, body.event_types, max_per_site=MAX_SUBSCRIPTIONS_PER_SITE)
+        return JSON({"webhook": service.wire(sub)})
+
+    return db.write(work)
 
 
 @router.delete("/boxoffice/v1/webhooks/{webhookId}", response_model=dict[str, Any], summary="Remove a webhook subscription")
 def remove_webhook(webhookId: str, db: DB, principal: Principal = Admin) -> JSON:
-    with db.session(write=True) as s:
+    def work(s: Session) -> JSON:
         service.remove(s, principal.site_id, webhookId)
         return JSON({})
+
+    return db.write(work)

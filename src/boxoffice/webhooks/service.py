@@ -3,27 +3,52 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
-from urllib.parse import urlparse
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import now
 from ..errors import InvalidArgument, NotFound
+from . import urlpolicy
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 
-def check_url(url: str) -> str:
-    u = urlparse(url)
-    if u.scheme not in ("http", "https") or not u.netloc:
-        raise InvalidArgument("url", "must be an http(s) URL", "FORMAT")
-    return url
+def check_url(url: str, *, allow_private: bool) -> str:
+    """The URL policy (urlpolicy.py) as a Wix 400. It may resolve the host: call it
+    before opening a write transaction, never inside one."""
+    try:
+        return urlpolicy.check_url(url, allow_private=allow_private)
+    except urlpolicy.Refused as e:
+        raise InvalidArgument("url", e.reason, "FORMAT") from None
 
 
-def add(session: Session, site_id: str, url: str, event_types: list[str]) -> WebhookSubscription:
+def add(
+    session: Session,
+    site_id: str,
+    url: str,
+    event_types: list[str],
+    *,
+    allow_private: bool = False,
+    max_per_site: int | None = None,
+) -> WebhookSubscription:
+    """Subscribe ``url``. Only the URL's form is checked here (no DNS in a transaction):
+    a caller acting for a tenant runs :func:`check_url` first, as the admin API does.
+    ``allow_private`` is the operator's word (`boxoffice webhooks add`, tests) that this
+    subscription may be delivered to non-public addresses; without it the worker
+    refuses them at send time, whatever the URL said when it was added."""
+    try:
+        urlpolicy.parse(url)
+    except urlpolicy.Refused as e:
+        raise InvalidArgument("url", e.reason, "FORMAT") from None
+    if max_per_site is not None:
+        n = session.scalar(select(func.count()).select_from(WebhookSubscription).where(WebhookSubscription.site_id == site_id))
+        if (n or 0) >= max_per_site:
+            raise InvalidArgument("webhook", f"a site has at most {max_per_site} webhook subscriptions; remove one first", "MAX")
     types = [t.strip() for t in event_types if t.strip()] or ["*"]
-    sub = WebhookSubscription(id=str(uuid.uuid4()), site_id=site_id, url=check_url(url), event_types=types, created_date=now())
+    sub = WebhookSubscription(
+        id=str(uuid.uuid4()), site_id=site_id, url=url, event_types=types, allow_private=allow_private, created_date=now()
+    )
     session.add(sub)
     session.flush()
     return sub
@@ -55,7 +80,8 @@ def replay(session: Session, *, site_id: str | None = None, dead_only: bool = Tr
     if site_id:
         subs = select(WebhookSubscription.id).where(WebhookSubscription.site_id == site_id)
         conds.append(WebhookDelivery.subscription_id.in_(subs))
-    return session.execute(stmt.where(*conds).execution_options(synchronize_session=False)).rowcount or 0
+    result = cast(CursorResult[Any], session.execute(stmt.where(*conds).execution_options(synchronize_session=False)))
+    return result.rowcount or 0
 
 
 def wire(sub: WebhookSubscription) -> dict[str, Any]:

@@ -73,8 +73,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from boxoffice import models_registry  # noqa: F401
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 
 PG_ADMIN = os.environ.get("BOXOFFICE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -39,9 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from boxoffice import models_registry  # noqa: E402,F401
-from boxoffice.auth import IdentityType, create_api_key  # noqa: E402
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database  # noqa: E402
 from boxoffice.events.models import Event  # noqa: E402
+from boxoffice.identity import IdentityType  # noqa: E402
 from boxoffice.migrations import upgrade  # noqa: E402
 from boxoffice.ticket_definitions.models import TicketDefinition  # noqa: E402
 

@@ -21,9 +21,10 @@ from sqlalchemy import text
 
 from boxoffice import models_registry  # noqa: F401
 from boxoffice.app import create_app
-from boxoffice.auth import IdentityType, Permission, _cache, create_api_key
+from boxoffice.auth import _cache, create_api_key
 from boxoffice.config import Settings
 from boxoffice.db import Base, Database
+from boxoffice.identity import IdentityType, Permission
 from boxoffice.migrations import upgrade
 
 PG_ADMIN_URL = os.environ.get("BOXOFFICE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

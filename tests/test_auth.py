@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from boxoffice.auth import Permission
+from boxoffice.identity import Permission
 from tests.helpers import EVENTS, TD, create_event, create_td, td_body
 
 

@@ -22,8 +22,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 from boxoffice.reservations.models import ReservationLine, TicketReservation
 from boxoffice.ticket_definitions.models import TicketDefinition

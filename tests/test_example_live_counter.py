@@ -25,8 +25,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 from tests.helpers import EVENTS, RES, TD, event_body, td_body
 from tests.test_concurrency import free_port

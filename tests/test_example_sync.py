@@ -29,8 +29,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 from boxoffice.webhooks.signing import ensure_key
 from tests.helpers import EVENTS, TD, event_body, iso, td_body, utcnow

@@ -10,13 +10,13 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from boxoffice.auth import _hash, _lookup
-from boxoffice.db import GroupCommit
+from boxoffice.auth import _hash, lookup
 from boxoffice.errors import NotFound
+from boxoffice.groupcommit import GroupCommit
 from boxoffice.reservations import service
-from boxoffice.ticket_definitions.inventory import SeatTake
 from boxoffice.reservations.models import TicketReservation
 from boxoffice.reservations.schemas import CreateTicketReservationRequest
+from boxoffice.ticket_definitions.inventory import SeatTake
 from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import create_event, create_td, sales
 
@@ -124,7 +124,7 @@ def calls(principal, td_ids_and_quantities):
 def seats3(api, database):
     ev = create_event(api, draft=False)
     td = create_td(api, ev["id"], initialLimit=3)
-    return td["id"], _lookup(database, _hash(api.key))
+    return td["id"], lookup(database, _hash(api.key))
 
 
 def stored(database) -> tuple[int, int]:

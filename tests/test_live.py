@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 from tests.conftest import make_pg_database
 from tests.helpers import EVENTS, RES, TD, event_body, td_body

@@ -18,7 +18,7 @@ import pytest
 from boxoffice import limits
 from boxoffice import query as q
 from boxoffice.errors import FilterParserError, InvalidArgument
-from boxoffice.http import MAX_R_CHARS
+from boxoffice.limits import MAX_R_CHARS
 from tests.helpers import EVENTS, TD, create_event, create_td
 
 AVAILABLE = f"{TD}/available/query"

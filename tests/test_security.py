@@ -333,7 +333,7 @@ def test_signed_links_are_redacted_in_the_access_log(tmp_path):
 
 def test_changing_an_order_needs_manage_orders(api, make_api, shop):
     """Confirm Order marks an order paid: a key that may only manage events may not."""
-    from boxoffice.auth import Permission
+    from boxoffice.identity import Permission
 
     ev, td = shop
     order = buy(api, ev, td, 1, options={"payInPerson": True}).json()["order"]

@@ -28,8 +28,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from boxoffice.app import create_app
-from boxoffice.auth import IdentityType, create_api_key
+from boxoffice.auth import create_api_key
 from boxoffice.config import Settings
+from boxoffice.identity import IdentityType
 from boxoffice.limits import MAX_SUBSCRIPTIONS_PER_SITE
 from boxoffice.webhooks import service as webhooks
 from boxoffice.webhooks.models import WebhookDelivery, WebhookSubscription

@@ -38,9 +38,10 @@ from sqlalchemy import func, select
 
 from boxoffice import models_registry  # noqa: F401
 from boxoffice.app import create_app
-from boxoffice.auth import IdentityType, _cache, create_api_key
+from boxoffice.auth import _cache, create_api_key
 from boxoffice.config import Settings
 from boxoffice.db import Database
+from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
 from boxoffice.webhooks import service as webhooks
 from boxoffice.webhooks.models import OutboxEvent, WebhookDelivery

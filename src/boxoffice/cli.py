@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .auth import IdentityType, Permission, create_api_key
+from .auth import create_api_key
 from .config import get_settings
+from .identity import IdentityType, Permission
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -81,8 +82,8 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from .listener import Listener
     from .migrations import NotMigrated, check_migrated
-    from .db import Listener
     from .webhooks import outbox
     from .webhooks.worker import Background, WorkerSettings
 

@@ -32,15 +32,11 @@ Locking discipline:
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, String, create_engine, event, select, text
@@ -49,7 +45,6 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from .config import get_settings
-
 
 T = TypeVar("T")
 In = TypeVar("In")
@@ -277,80 +272,6 @@ def lock(session: Session, stmt: Any) -> Any:
     return session.scalars(stmt.with_for_update()).first()
 
 
-class GroupCommit(Generic[In, Out]):
-    """Group commit: concurrent calls of one write method share one transaction.
-
-    Why: when thousands of buyers want the same ticket definition, a transaction per
-    call pays its own BEGIN, statements, COMMIT and WAL flush, and (PostgreSQL) holds
-    the definition's row lock through all of it, so calls go single file however many
-    cores there are. Here calls queue, and ONE thread per process runs whatever has
-    queued as one batch through ``run`` while the next batch forms behind it: a lone
-    call goes at once (no timer), a crowd is served in a few transactions.
-
-    ``run(items)`` returns one outcome per item, in order: a value, or the exception
-    that item's caller receives (a refusal of one call must not write or refuse its
-    neighbours; ``run`` decides each before writing any). If ``run`` itself raises,
-    every item is run again alone, so one bad call cannot fail the others.
-    """
-
-    def __init__(self, run: Callable[[list[In]], list[Out | BaseException]], name: str, max_batch: int = 128) -> None:
-        self.run, self.max_batch = run, max_batch
-        self._queue: deque[tuple[In, asyncio.Future[Out], asyncio.AbstractEventLoop]] = deque()
-        self._lock = threading.Lock()
-        self._busy = False
-        self._name = name
-        self._thread: ThreadPoolExecutor | None = None
-
-    async def __call__(self, item: In) -> Out:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Out] = loop.create_future()
-        with self._lock:
-            self._queue.append((item, fut, loop))
-            start, self._busy = not self._busy, True
-            if start:
-                if self._thread is None:
-                    self._thread = ThreadPoolExecutor(1, thread_name_prefix=self._name)
-                self._thread.submit(self._drain)
-        return await fut
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                with self._lock:
-                    if not self._queue:
-                        self._busy = False
-                        return
-                    batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
-                outcomes = self._outcomes([item for item, _, _ in batch])
-                by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Out], Any]]] = {}
-                for (_, fut, loop), outcome in zip(batch, outcomes, strict=True):
-                    by_loop.setdefault(loop, []).append((fut, outcome))
-                for loop, settled in by_loop.items():  # one wake-up per loop, not per call
-                    try:
-                        loop.call_soon_threadsafe(_settle, settled)
-                    except RuntimeError:  # that loop has closed: nobody waits for these any more
-                        pass
-        except BaseException:
-            with self._lock:  # the next call starts a new drain
-                self._busy = False
-            raise
-
-    def _outcomes(self, items: list[In]) -> list[Out | BaseException]:
-        try:
-            return self.run(items)
-        except Exception as e:
-            if len(items) == 1:
-                return [e]
-            return [self._outcomes([item])[0] for item in items]
-
-    def close(self) -> None:
-        """Wait for the batch in hand (callers still waiting keep their answers)."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.shutdown(wait=True)
-
-
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
@@ -360,72 +281,4 @@ def notify(session: Session, channel: str, payload: str = "") -> None:
     session.connection().execute(_NOTIFY, {"channel": channel, "payload": payload})
 
 
-class Listener:
-    """PostgreSQL LISTEN in a thread of its own: ``handlers[channel](payloads)`` for each
-    burst of notifications. A NOTIFY sent inside a transaction arrives only once it
-    commits (never on rollback), so this is how one process learns, at once, what
-    another committed."""
-
-    def __init__(self, db: Database, handlers: dict[str, Callable[[set[str]], None]]) -> None:
-        self.db, self.handlers = db, handlers
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="boxoffice-listen", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import logging
-
-        import psycopg
-
-        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    for channel in self.handlers:
-                        conn.execute(f"LISTEN {channel}")
-                    while not self._stop.is_set():
-                        got: dict[str, set[str]] = {}
-                        for n in conn.notifies(timeout=0.5):
-                            got.setdefault(n.channel, set()).add(n.payload)
-                        for channel, payloads in got.items():
-                            self.handlers[channel](payloads)
-            except Exception:
-                logging.getLogger("boxoffice.listen").exception("listener lost its connection; reconnecting")
-                self._stop.wait(1)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
-def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
-    for fut, outcome in settled:
-        if fut.done():  # the caller went away (client disconnected)
-            continue
-        if isinstance(outcome, BaseException):
-            fut.set_exception(outcome)
-        else:
-            fut.set_result(outcome)
-
-
-__all__ = ["Base", "Database", "GroupCommit", "Listener", "insert_rows", "notify", "UTCDateTime", "Text", "now", "lock", "select"]
-
-
-# --- FastAPI dependency -------------------------------------------------------------
-
-
-from typing import Annotated  # noqa: E402
-
-from fastapi import Depends, Request  # noqa: E402
-
-
-async def _database(request: Request) -> Database:
-    return request.app.state.db
-
-
-# Routes open their one transaction with ``with db.session(write=...) as session:`` inside
-# the (threadpool) handler, so it begins, commits and returns its connection in the same
-# thread, before the response is sent. A yield-dependency would end it in a second
-# thread hop while still holding the connection: under load every pool thread can end
-# up waiting for a connection that only a queued hop would release.
-DB = Annotated[Database, Depends(_database)]
+__all__ = ["Base", "Database", "after_commit", "insert_rows", "notify", "UTCDateTime", "Text", "Cents", "now", "lock", "select"]

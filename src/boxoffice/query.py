@@ -24,13 +24,13 @@ surrogates, integers beyond 64 bits); sort items and offsets are bounded likewis
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import json
 import types
 from collections.abc import Callable, Sequence
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,8 +41,8 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from . import limits
 from .errors import FilterParserError, InvalidArgument
-from .http import lone_surrogate, show
 from .timefmt import parse as parse_time
+from .values import lone_surrogate, show
 
 EQ_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$exists"})
 RANGE_OPS = EQ_OPS | {"$lt", "$lte", "$gt", "$gte"}

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, Text, UTCDateTime
 
-
 # registration.tickets.ticketLimitPerOrder of an event that sets none (Wix: default 20,
 # at most 50). Not limitPerCheckout, which is per ticket definition.
 DEFAULT_TICKET_LIMIT_PER_ORDER = 20

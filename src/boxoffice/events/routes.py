@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.orm import Session
 
-from ..auth import Permission, Principal, require
-from ..db import DB
-from ..http import JSON, fieldsets, get_params, list_param, secret
+from ..api.deps import DB, require
+from ..api.http import JSON, get_params, secret
+from ..fields import fieldsets, list_param
+from ..identity import Permission, Principal
 from . import service, wire
 from .schemas import (
     CreateEventRequest,

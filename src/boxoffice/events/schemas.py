@@ -6,7 +6,7 @@ from enum import Enum
 
 from pydantic import Field
 
-from ..schemas import FreeForm, StrictInt, WixDateTime, PagingMetadata, QueryV2, WixModel
+from ..schemas import FreeForm, PagingMetadata, QueryV2, StrictInt, WixDateTime, WixModel
 
 
 class LocationType(str, Enum):

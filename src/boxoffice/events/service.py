@@ -13,10 +13,10 @@ from sqlalchemy import case, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
-from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
-from ..money import check_currency
 from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from ..identity import Permission, Principal
+from ..money import check_currency
 from ..webhooks import outbox
 from . import wire
 from .models import Event, EventState

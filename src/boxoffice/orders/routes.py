@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
-from ..auth import Permission, Principal, require
-from ..db import DB
+from ..api.deps import DB, require
+from ..api.http import JSON, get_params, list_params, secret
 from ..errors import InvalidArgument
-from ..http import JSON, field_mask, fieldsets, get_params, list_params, secret
+from ..fields import field_mask, fieldsets
+from ..identity import Permission, Principal
 from ..links import Urls
 from . import service, wire
 from .schemas import (

@@ -24,19 +24,18 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..auth import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event
+from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
-from ..events.models import Event
+from ..payments import Charge, Payments
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
-from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER
 from ..tickets.models import Ticket
 from ..webhooks import outbox
-from ..payments import Charge, Payments
 from . import wire
 from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
 from .schemas import CheckoutRequest

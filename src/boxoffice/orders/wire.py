@@ -15,6 +15,7 @@ from ..tickets.models import Ticket
 from ..timefmt import iso
 from .models import CONFIRMED, Order, OrderStatus, fully_checked_in
 
+
 def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, urls: Urls | None = None) -> dict[str, Any]:
     """The legacy TicketingTicket; ``fieldsets`` None means everything."""
     out: dict[str, Any] = {"anonymized": False}

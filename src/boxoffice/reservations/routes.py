@@ -6,9 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
-from ..auth import Permission, Principal, require
-from ..db import DB, GroupCommit
-from ..http import JSON
+from ..api.deps import DB, require
+from ..api.http import JSON
+from ..groupcommit import GroupCommit
+from ..identity import Permission, Principal
 from . import service, wire
 from .schemas import CreateTicketReservationRequest, TicketReservationResponse
 

@@ -27,23 +27,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from ..auth import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..db import Database, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
+from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import money, parse_money
+from ..schemas import Money
 from ..ticket_definitions import inventory, live
 from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
-from ..schemas import Money
 from ..webhooks import outbox
 from . import wire
 from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation

@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 from ..db import now
-from ..money import money
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER
+from ..money import money
 from ..timefmt import iso
 from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation
 

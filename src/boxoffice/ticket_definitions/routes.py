@@ -6,15 +6,16 @@ router under each prefix `@wix/auto_sdk_events_ticket-definitions-v-2` resolves.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
-from ..auth import Permission, Principal, require
-from ..db import DB
+from ..api.deps import DB, require
+from ..api.http import JSON, get_params, secret
 from ..errors import NotFound, Unavailable
-from ..http import JSON, get_params, list_param, secret
+from ..fields import list_param
+from ..identity import Permission, Principal
 from ..query import raw
 from ..schemas import Empty
 from . import live, service

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ..schemas import Namespaces, StrictInt, WixDateTime, Money, PagingMetadata, QueryV2, WixModel
+from ..schemas import Money, Namespaces, PagingMetadata, QueryV2, StrictInt, WixDateTime, WixModel
 
 
 class FeeType(str, Enum):

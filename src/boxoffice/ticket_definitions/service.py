@@ -15,16 +15,15 @@ from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from .. import query as q
-from ..auth import Permission, Principal
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
 from ..events import service as events
 from ..events.models import Event, EventState
 from ..fields import field_mask, fieldsets
+from ..identity import Permission, Principal
 from ..money import check_currency, parse_money
 from ..webhooks import outbox
-from . import live
-from . import wire
+from . import live, wire
 from .inventory import due, overdue_holds, sale_status
 from .models import SaleStatus
 from .models import TicketDefinition as TD

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from ..auth import Permission, Principal, require
-from ..db import DB
+from ..api.deps import DB, require
+from ..api.http import JSON, get_params, list_params, secret
 from ..errors import InvalidArgument
-from ..http import JSON, fieldsets, get_params, list_params, secret
+from ..fields import fieldsets
+from ..identity import Permission, Principal
 from ..links import Urls
 from ..orders.routes import urls
 from ..orders.wire import ticket_wire

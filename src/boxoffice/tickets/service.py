@@ -13,16 +13,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..auth import Principal
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import Event
 from ..fields import field_mask
+from ..identity import Principal
 from ..links import Urls, check_sig
 from ..money import legacy_money
 from ..orders import service as orders
-from ..orders.wire import guest_name
 from ..orders.models import Order
+from ..orders.wire import guest_name
 from ..timefmt import iso
 from .models import Ticket
 from .pdf import InvalidTicketCode, TicketPage, render_tickets_pdf, sign_ticket_code, verify_ticket_code

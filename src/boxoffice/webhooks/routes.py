@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from ..auth import CurrentPrincipal, IdentityType, Principal
-from ..db import DB
+from ..api.deps import DB, CurrentPrincipal
+from ..api.http import JSON
 from ..errors import PermissionDenied
-from ..http import JSON
+from ..identity import IdentityType, Principal
 from ..limits import MAX_SUBSCRIPTIONS_PER_SITE
 from ..schemas import WixModel
 from . import service, signing

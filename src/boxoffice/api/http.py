@@ -1,0 +1,85 @@
+"""HTTP helpers shared by every ``routes.py``: the JSON response, and reading a GET's
+query (including the SDK's ``.r``) and a legacy List call's paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+
+from .. import errors, limits
+from ..values import check_json
+
+
+class JSON(Response):
+    """A JSON body serialised with orjson (200 unless told; the SDK accepts nothing else
+    as success)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def get_params(request: Request) -> dict[str, Any]:
+    """Query parameters of a GET/DELETE, including the SDK's ``.r`` form.
+
+    ``.r`` is base64url(JSON of the whole request); repeated keys become lists. It is
+    bounded: at most limits.MAX_R_CHARS long, nested at most limits.MAX_JSON_DEPTH deep, no
+    lone surrogates; else a 400.
+    """
+    out: dict[str, Any] = {}
+    for k in request.query_params.keys():
+        if k == ".r":
+            continue
+        vals = request.query_params.getlist(k)
+        out[k] = vals if len(vals) > 1 else vals[0]
+    r = request.query_params.get(".r")
+    if r:
+        if len(r) > limits.MAX_R_CHARS:
+            raise errors.InvalidArgument(".r", f"is longer than {limits.MAX_R_CHARS} characters", "MAX_LENGTH")
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(r + "=" * (-len(r) % 4)))
+        except RecursionError:  # json.loads recurses per level; the walk below bounds the rest
+            raise errors.InvalidArgument(".r", f"is nested deeper than {limits.MAX_JSON_DEPTH} levels", "FORMAT") from None
+        except (ValueError, UnicodeDecodeError):
+            raise errors.InvalidArgument(".r", "is not base64url-encoded JSON", "FORMAT") from None
+        if not isinstance(decoded, dict):
+            raise errors.InvalidArgument(".r", "must encode an object", "FORMAT")
+        check_json(decoded, ".r")
+        out.update(decoded)
+    return out
+
+
+def secret(request: Request) -> bytes:
+    return request.app.state.secret
+
+
+def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, default_limit: int) -> dict[str, Any]:
+    """A legacy List call's query: repeated keys as lists, plus checked offset/limit.
+    A limit above what a page may hold is served as the largest page (Wix's orders
+    accept 400 and answer with at most 100); an offset above limits.MAX_OFFSET, or more
+    than limits.FILTER_MAX_IN values for one repeated key, is a 400."""
+    p = get_params(request)
+    for k in arrays:
+        v = p.get(k)
+        if v is not None and not isinstance(v, list):
+            p[k] = [v]
+        if v is not None and len(p[k]) > limits.FILTER_MAX_IN:  # each becomes one SQL IN list
+            raise errors.InvalidArgument(k, f"has more than {limits.FILTER_MAX_IN} values", "MAX_SIZE")
+    for k, default in (("offset", 0), ("limit", default_limit)):
+        raw = p.get(k, default)
+        try:
+            p[k] = int(raw)
+        except (TypeError, ValueError):
+            raise errors.InvalidArgument(k, "must be an integer", "FORMAT") from None
+        if p[k] < 0:
+            raise errors.InvalidArgument(k, "must not be negative", "MIN")
+    if p["offset"] > limits.MAX_OFFSET:
+        raise errors.InvalidArgument("offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
+    p["limit"] = min(p["limit"], max_limit)
+    return p

@@ -1,0 +1,127 @@
+"""Pure ASGI middleware: request ids on every response, and the request body checked
+(size, strict JSON) before any route sees it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import errors, limits
+
+
+class RequestIds:
+    """Pure ASGI middleware: every response carries ``X-Wix-Request-Id`` (the SDK puts it
+    on errors as ``requestId``) and echoes ``X-Wix-Consistent``, as Wix does."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        consistent = next((v for k, v in scope["headers"] if k == b"x-wix-consistent"), None)
+        rid = uuid.uuid4().hex.encode()
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-wix-request-id", rid))
+                if consistent is not None:
+                    headers.append((b"x-wix-consistent", consistent))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_ids)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: a request body is at most ``max_bytes`` (413 above it, read
+    no further), and a JSON body is JSON that every later step can hold: strict (orjson:
+    no NaN, no lone UTF-16 surrogates, which PostgreSQL cannot store) and at most
+    ``limits.MAX_JSON_DEPTH`` deep (Python's own parser recurses). Refused with a 400
+    before any route sees it, so no handler can half-write bad input."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_bytes} bytes")
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _refuse(send, 413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {self.max_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and b"json" in headers.get(b"content-type", b"application/json"):
+            problem = _json_problem(body)
+            if problem:
+                err = errors.InvalidArgument("body", problem, "FORMAT")
+                await _refuse(send, 400, "", "", err.body())
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _json_problem(body: bytes) -> str | None:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        return f"is not valid JSON ({e})"
+    if isinstance(value, (dict, list)) and _too_deep(value, limits.MAX_JSON_DEPTH):
+        return f"is nested deeper than {limits.MAX_JSON_DEPTH} levels"
+    return None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return True
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return False
+
+
+async def _refuse(send: Send, status: int, code: str, description: str, body: dict[str, Any] | None = None) -> None:
+    if body is None:
+        body = {"message": description, "details": {"applicationError": {"code": code, "description": description, "data": {}}}}
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                        (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

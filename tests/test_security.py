@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 from boxoffice.logs import redact
 from boxoffice.migrations import upgrade
 from boxoffice.orders.models import Order
-from boxoffice.reservations import service as reservations
+from boxoffice.orders import service as orders_service
+from boxoffice.scheduler import tick
 from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import CHECKOUT, EVENTS, RES, TD, create_event, create_td, guest_form, iso, reserve, sales, utcnow
 
@@ -129,9 +130,8 @@ def test_offline_hold_ends_and_gives_the_seats_back(api, database, shop):
         assert dt.timedelta(hours=71) < held.hold_expires - held.created_date <= dt.timedelta(hours=72)
     with database.session(write=True) as s:
         s.execute(update(Order).values(hold_expires=utcnow() - dt.timedelta(seconds=1)))
-    with database.session() as s:
-        assert reservations.overdue_exists(s, utcnow())
-    assert database.write(lambda s: reservations.release_overdue(s, utcnow())) == 1
+    assert database.read(lambda s: orders_service.overdue_offline_exists(s, utcnow()))
+    assert tick(database) == 1  # the scheduler's pass
     got = api.get(f"/events/v1/events/{ev['id']}/orders/{order['orderNumber']}").json()["order"]
     assert got["status"] == "CANCELED"
     assert sales(api, td["id"]) == {"unsoldCount": 500, "soldCount": 0, "reservedCount": 0, "soldOut": False}

@@ -38,9 +38,10 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from boxoffice.background import Background
 from boxoffice.webhooks import service as webhooks
 from boxoffice.webhooks.models import OutboxEvent, WebhookDelivery, WebhookSubscription
-from boxoffice.webhooks.worker import Background, WorkerSettings
+from boxoffice.webhooks.worker import WorkerSettings
 from tests.helpers import TD, create_event, td_body
 
 PRODUCE_SECONDS = 10.0

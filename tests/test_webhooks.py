@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import select, update
 
 from boxoffice.db import now
+from boxoffice.scheduler import emit_sale_transitions
 from boxoffice.ticket_definitions.models import TicketDefinition
 from boxoffice.webhooks import service as webhooks
 from boxoffice.webhooks.models import WebhookDelivery
 from boxoffice.webhooks.signing import ensure_key
-from boxoffice.webhooks.worker import Worker, WorkerSettings, emit_sale_transitions
+from boxoffice.webhooks.worker import Worker, WorkerSettings
 from tests.helpers import TD, create_event, create_td, iso, utcnow
 
 

@@ -15,6 +15,7 @@ from . import __version__
 from .api import errors
 from .api.middleware import BodyLimit, RequestIds
 from .auth import cursor_secret
+from .background import Background
 from .config import Settings, get_settings
 from .db import Database
 from .events.routes import router as events_router
@@ -32,7 +33,7 @@ from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
 from .webhooks import outbox
 from .webhooks.routes import router as webhooks_router
-from .webhooks.worker import Background, WorkerSettings
+from .webhooks.worker import WorkerSettings
 
 # Every prefix the official SDK resolves for these services (wire notes §4): the
 # first of each is documented in OpenAPI, the others are aliases.

@@ -164,9 +164,7 @@ def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: 
 
 
 def overdue_exists(session: Session, t: dt.datetime) -> bool:
-    """Whether any hold has run out: a PENDING reservation, or an unpaid pay-in-person order."""
-    from ..orders import service as orders  # orders build on reservations
-
+    """Whether a PENDING reservation's hold has run out."""
     return (
         session.scalars(
             select(TicketReservation.id)
@@ -174,7 +172,7 @@ def overdue_exists(session: Session, t: dt.datetime) -> bool:
             .limit(1)
         ).first()
         is not None
-    ) or orders.overdue_offline_exists(session, t)
+    )
 
 
 def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None = None, limit: int = 500) -> int:
@@ -192,12 +190,7 @@ def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None =
             )
         )
     due = list(session.scalars(stmt.order_by(TicketReservation.id).limit(limit).with_for_update(skip_locked=True)))
-    n = sum(expire(session, r, SYSTEM_IDENTITY, t) for r in due)
-    if td_ids is None:  # the scheduler's sweep: pay-in-person holds end too
-        from ..orders import service as orders
-
-        n += orders.release_overdue_offline(session, t, limit)
-    return n
+    return sum(expire(session, r, SYSTEM_IDENTITY, t) for r in due)
 
 
 def confirm(session: Session, r: TicketReservation, t: dt.datetime, identity: dict[str, str]) -> bool:

@@ -56,14 +56,10 @@ from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..db import Database, now
-from ..reservations.service import overdue_exists, release_overdue
-from ..ticket_definitions import service as tds
-from ..ticket_definitions.models import TicketDefinition as TD
-from . import outbox, signing, urlpolicy
+from . import signing, urlpolicy
 from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("boxoffice.worker")
-SYSTEM = {"identityType": "APP", "appId": "boxoffice"}
 # A receiver's answer is read (so that the connection can be kept alive) up to this
 # many bytes; beyond it the connection is dropped. Only the status counts.
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -602,88 +598,3 @@ class Worker:
             self._subs.clear()
         for pool in pools:
             pool.close()
-
-
-# --- scheduler -------------------------------------------------------------------------
-
-
-def emit_sale_transitions(session: Session, t: dt.datetime, limit: int = 500) -> int:
-    """sale_started / sale_ended for every definition whose boundary has passed."""
-    due = list(
-        session.scalars(
-            select(TD)
-            .where(TD.next_sale_transition.is_not(None), TD.next_sale_transition <= t)
-            .order_by(TD.next_sale_transition, TD.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    n = 0
-    for td in due:
-        if td.sale_start is not None and td.sale_started_for != td.sale_start and td.sale_start <= t:
-            td.sale_started_for = td.sale_start
-            tds.emit_action(session, SYSTEM, td, "sale_started")
-            n += 1
-        if td.sale_end is not None and td.sale_ended_for != td.sale_end and td.sale_end <= t:
-            td.sale_ended_for = td.sale_end
-            tds.emit_action(session, SYSTEM, td, "sale_ended")
-            n += 1
-        tds.plan_sale_transitions(td, t, creating=False, was=None)
-    return n
-
-
-def tick(db: Database) -> int:
-    """One scheduler pass: sale transitions, then overdue reservations."""
-    n = db.write(lambda s: emit_sale_transitions(s, now()))
-    with db.session() as s:
-        due = overdue_exists(s, now())
-    if due:
-        n += db.write(lambda s: release_overdue(s, now()))
-    return n
-
-
-def scheduler_due(session: Session, t: dt.datetime) -> bool:
-    return session.scalars(select(TD.id).where(and_(TD.next_sale_transition.is_not(None), TD.next_sale_transition <= t)).limit(1)).first() is not None
-
-
-class Background:
-    """The worker and the scheduler as daemon threads (serve runs one of these; so does
-    `boxoffice worker`)."""
-
-    def __init__(self, db: Database, tick_seconds: float = 0.2, settings: WorkerSettings | None = None) -> None:
-        self.db, self.tick_seconds = db, tick_seconds
-        self.worker = Worker(db, settings)
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self.worker.serve, args=(self._stop,), name="boxoffice-worker", daemon=True),
-            threading.Thread(target=self._wakeups, name="boxoffice-wakeups", daemon=True),
-            threading.Thread(target=self._schedule, name="boxoffice-scheduler", daemon=True),
-        ]
-        for th in self._threads:
-            th.start()
-
-    def _wakeups(self) -> None:
-        # outbox.committed is set after a commit that wrote deliveries (in this process,
-        # or by NOTIFY from another): pass it on to the worker at once.
-        while not self._stop.is_set():
-            if outbox.committed.wait(1.0):
-                outbox.committed.clear()
-                self.worker.poke()
-
-    def _schedule(self) -> None:
-        while not self._stop.wait(self.tick_seconds):
-            try:
-                with self.db.session() as s:
-                    work = scheduler_due(s, now()) or overdue_exists(s, now())
-                if work:
-                    tick(self.db)
-            except Exception:
-                log.exception("scheduler pass failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        outbox.committed.set()
-        self.worker.poke()
-        for th in self._threads:
-            th.join(timeout=15)
-        self.worker.close()

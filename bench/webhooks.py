@@ -71,12 +71,14 @@ from sqlalchemy import insert, select, text, update
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from boxoffice import models_registry  # noqa: F401
+from boxoffice import (
+    models_registry,  # noqa: F401
+    outbox,
+)
 from boxoffice.db import Database
 from boxoffice.migrations import upgrade
-from boxoffice.webhooks import outbox
+from boxoffice.outbox.models import OutboxEvent, WebhookDelivery
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.models import OutboxEvent, WebhookDelivery
 from boxoffice.webhooks.signing import ensure_key
 
 PG_ADMIN = os.environ.get("BOXOFFICE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

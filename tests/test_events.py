@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from boxoffice.webhooks.models import OutboxEvent
+from boxoffice.outbox.models import OutboxEvent
 from tests.helpers import EVENTS, TD, create_event, create_td, event_body
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from boxoffice.auth import _hash, lookup
 from boxoffice.errors import NotFound
 from boxoffice.groupcommit import GroupCommit
+from boxoffice.outbox.models import OutboxEvent
 from boxoffice.reservations import service
 from boxoffice.reservations.models import TicketReservation
 from boxoffice.reservations.schemas import CreateTicketReservationRequest
 from boxoffice.ticket_definitions.inventory import SeatTake
-from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import create_event, create_td, sales
 
 # --- the mechanism, without a database ---------------------------------------------------

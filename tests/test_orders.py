@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from boxoffice.webhooks.models import OutboxEvent
+from boxoffice.outbox.models import OutboxEvent
 from tests.helpers import CHECKOUT, RES, checkout, create_event, create_td, expire_now, guest_form, reserve, sales
 
 ORDERS = "/events/v1/orders"

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from boxoffice.outbox.models import OutboxEvent
 from boxoffice.reservations.models import TicketReservation
 from boxoffice.reservations.service import release_overdue
 from boxoffice.ticket_definitions.models import TicketDefinition
-from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import RES, create_event, create_td, expire_now, iso, reserve, sales, utcnow
 
 

@@ -22,10 +22,10 @@ from sqlalchemy import select, update
 
 from boxoffice.logs import redact
 from boxoffice.migrations import upgrade
-from boxoffice.orders.models import Order
 from boxoffice.orders import service as orders_service
+from boxoffice.orders.models import Order
+from boxoffice.outbox.models import OutboxEvent
 from boxoffice.scheduler import tick
-from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import CHECKOUT, EVENTS, RES, TD, create_event, create_td, guest_form, iso, reserve, sales, utcnow
 
 ORDERS = "/events/v1/orders"

@@ -9,8 +9,8 @@ import json
 import pytest
 from sqlalchemy import select, update
 
+from boxoffice.outbox.models import OutboxEvent
 from boxoffice.ticket_definitions.models import TicketDefinition
-from boxoffice.webhooks.models import OutboxEvent
 from tests.helpers import TD, create_event, create_td, iso, td_body, utcnow
 
 

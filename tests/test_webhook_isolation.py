@@ -39,8 +39,8 @@ import pytest
 from sqlalchemy import select
 
 from boxoffice.background import Background
+from boxoffice.outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from boxoffice.webhooks.worker import WorkerSettings
 from tests.helpers import TD, create_event, td_body
 

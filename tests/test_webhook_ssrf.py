@@ -32,8 +32,8 @@ from boxoffice.auth import create_api_key
 from boxoffice.config import Settings
 from boxoffice.identity import IdentityType
 from boxoffice.limits import MAX_SUBSCRIPTIONS_PER_SITE
+from boxoffice.outbox.models import WebhookDelivery, WebhookSubscription
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.models import WebhookDelivery, WebhookSubscription
 from boxoffice.webhooks.worker import Worker, WorkerSettings
 from tests.conftest import Api
 from tests.helpers import create_event

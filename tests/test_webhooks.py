@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select, update
 
 from boxoffice.db import now
+from boxoffice.outbox.models import WebhookDelivery
 from boxoffice.scheduler import emit_sale_transitions
 from boxoffice.ticket_definitions.models import TicketDefinition
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.models import WebhookDelivery
 from boxoffice.webhooks.signing import ensure_key
 from boxoffice.webhooks.worker import Worker, WorkerSettings
 from tests.helpers import TD, create_event, create_td, iso, utcnow
@@ -166,7 +166,7 @@ def time_travel(database, td_id: str, **cols) -> None:
 
 
 def slugs(database, td_id: str) -> list[str]:
-    from boxoffice.webhooks.models import OutboxEvent
+    from boxoffice.outbox.models import OutboxEvent
 
     with database.session() as s:
         return [o.slug for o in s.scalars(select(OutboxEvent).where(OutboxEvent.entity_id == td_id).order_by(OutboxEvent.position))]
@@ -186,7 +186,7 @@ def test_scheduler_emits_each_transition_once_and_catches_up(api, database):
     with database.session(write=True) as s:
         assert emit_sale_transitions(s, now()) == 0
     assert slugs(database, td["id"]) == ["created", "sale_started", "sale_ended"]
-    from boxoffice.webhooks.models import OutboxEvent
+    from boxoffice.outbox.models import OutboxEvent
 
     with database.session() as s:
         started = s.scalars(select(OutboxEvent).where(OutboxEvent.slug == "sale_started")).one()

@@ -43,8 +43,8 @@ from boxoffice.config import Settings
 from boxoffice.db import Database
 from boxoffice.identity import IdentityType
 from boxoffice.migrations import upgrade
+from boxoffice.outbox.models import OutboxEvent, WebhookDelivery
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.models import OutboxEvent, WebhookDelivery
 from boxoffice.webhooks.signing import ensure_key
 from tests.conftest import make_pg_database
 from tests.helpers import EVENTS, TD, event_body, td_body

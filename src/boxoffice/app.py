@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 
-from . import __version__
+from . import __version__, outbox
 from .api import errors
 from .api.middleware import BodyLimit, RequestIds
 from .auth import cursor_secret
@@ -31,7 +31,6 @@ from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
-from .webhooks import outbox
 from .webhooks.routes import router as webhooks_router
 from .webhooks.worker import WorkerSettings
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 
+from . import outbox
 from .db import Database
 from .scheduler import Scheduler
-from .webhooks import outbox
 from .webhooks.worker import Worker, WorkerSettings
 
 

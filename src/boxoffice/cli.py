@@ -82,10 +82,10 @@ def _worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from . import outbox
     from .background import Background
     from .listener import Listener
     from .migrations import NotMigrated, check_migrated
-    from .webhooks import outbox
     from .webhooks.worker import WorkerSettings
 
     db = _db()

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import case, literal, select
 from sqlalchemy.orm import Session
 
+from .. import outbox
 from .. import query as q
 from ..db import UTCDateTime, lock, now
 from ..errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from ..identity import Permission, Principal
 from ..money import check_currency
-from ..webhooks import outbox
 from . import wire
 from .models import Event, EventState
 from .schemas import CreateEventRequest, EventIn, QueryEventsRequest, UpdateEventRequest

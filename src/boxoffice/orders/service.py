@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import outbox
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event
@@ -35,7 +36,6 @@ from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..tickets.models import Ticket
-from ..webhooks import outbox
 from . import wire
 from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
 from .schemas import CheckoutRequest

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from .. import outbox
 from ..db import Database, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
@@ -44,7 +45,6 @@ from ..schemas import Money
 from ..ticket_definitions import inventory, live
 from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
-from ..webhooks import outbox
 from . import wire
 from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation
 from .schemas import CreateTicketReservationRequest

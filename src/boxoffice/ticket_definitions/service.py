@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from .. import outbox
 from .. import query as q
 from ..db import UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
@@ -22,7 +23,6 @@ from ..events.models import Event, EventState
 from ..fields import field_mask, fieldsets
 from ..identity import Permission, Principal
 from ..money import check_currency, parse_money
-from ..webhooks import outbox
 from . import live, wire
 from .inventory import due, overdue_holds, sale_status
 from .models import SaleStatus

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..db import now
 from ..errors import InvalidArgument, NotFound
+from ..outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from . import urlpolicy
-from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 
 def check_url(url: str, *, allow_private: bool) -> str:

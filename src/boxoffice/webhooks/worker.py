@@ -56,8 +56,8 @@ from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..db import Database, now
+from ..outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from . import signing, urlpolicy
-from .models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("boxoffice.worker")
 # A receiver's answer is read (so that the connection can be kept alive) up to this

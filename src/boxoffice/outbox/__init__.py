@@ -1,4 +1,6 @@
-"""Writing domain events to the outbox, inside the caller's transaction.
+"""The outbox: domain events written inside the caller's transaction, and with each one
+delivery per subscription that wants it. Every slice writes here; the webhook worker
+(``webhooks/``) delivers from here and imports no slice.
 
 Because the row commits or rolls back with the change itself, an event is never
 lost (change committed, event not) nor invented (event committed, change not).

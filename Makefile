@@ -33,7 +33,7 @@ test: install conformance/node_modules/.package-lock.json
 	fi
 	@# the architecture, checked: layers and slice order (import-linter), lint, types
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -64,7 +64,7 @@ def load(url: str, events: int, per_event: int, empty_events: int) -> tuple[str,
     """Bulk-insert the data set; returns (key, definition ids, loaded event ids, empty event ids)."""
     upgrade(url)
     db = Database(url)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with db.session(write=True) as s:
         key = create_api_key(s, SITE, IdentityType.APP)
     ev_ids = [str(uuid.uuid4()) for _ in range(events + empty_events)]

@@ -148,7 +148,7 @@ class RawStream:
         self.status = 0
         self.ended = False
 
-    async def open(self) -> "RawStream":
+    async def open(self) -> RawStream:
         """Connect, and read up to the first message (or the end of a refusal)."""
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         self.writer.write(f"GET {self.path} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n".encode())

@@ -66,14 +66,14 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to UTCDateTime")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         if isinstance(value, str):  # raw SQLite text, e.g. from a literal in a CASE
             value = dt.datetime.fromisoformat(value)
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
 
 
 def Cents() -> Any:
@@ -94,7 +94,7 @@ def Text(length: int | None = None) -> Any:
 
 def now() -> dt.datetime:
     """Current UTC time with millisecond precision, as Wix serialises timestamps."""
-    t = dt.datetime.now(dt.timezone.utc)
+    t = dt.datetime.now(dt.UTC)
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 

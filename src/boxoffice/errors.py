@@ -71,7 +71,7 @@ class InvalidArgument(WixError):
         self.violations = [{"field": field, "description": description, "violatedRule": rule}]
 
     @classmethod
-    def many(cls, violations: list[dict[str, str]]) -> "InvalidArgument":
+    def many(cls, violations: list[dict[str, str]]) -> InvalidArgument:
         err = cls(violations[0]["field"], violations[0]["description"], violations[0]["violatedRule"])
         err.violations = violations
         return err

@@ -78,7 +78,7 @@ class Spec:
     """The query surface of one entity."""
 
     fields: Sequence[Field]
-    id_expr: ColumnElement[Any]
+    id_expr: Any  # a column: an ORM attribute or a Core column
     default_sort: list[dict[str, str]]
     max_limit: int = 100
     default_limit: int = 100
@@ -373,7 +373,7 @@ def _after(cols: list[tuple[ColumnElement[Any], bool, bool]], key: list[Any]) ->
             gt = c < v if desc else c > v
             eq = c == v
         else:
-            gt = or_(c < v, c.is_(None)) if desc else c > v
+            gt = or_(c < v, c.is_(None)) if desc else c > v  # type: ignore[assignment]
             eq = c == v
         ors.append(and_(true(), *eqs, gt))
         eqs.append(eq)
@@ -385,7 +385,7 @@ def _after(cols: list[tuple[ColumnElement[Any], bool, bool]], key: list[Any]) ->
 
 def _enc(v: Any) -> Any:
     if isinstance(v, dt.datetime):
-        return {"t": v.astimezone(dt.timezone.utc).isoformat()}
+        return {"t": v.astimezone(dt.UTC).isoformat()}
     if isinstance(v, Decimal):
         return {"d": str(v)}
     return v
@@ -500,7 +500,7 @@ def run_query(
             raise InvalidArgument("query.paging.offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
         rows = execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset)).all()
         total = session.scalar(select(func.count()).select_from(base.where(where).subquery()))
-        meta = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}
+        meta: dict[str, Any] = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}
         return Page([pick(r) for r in rows], meta)
 
     limit = _limit(spec, (cpaging or {}).get("limit"), "query.cursorPaging.limit")
@@ -510,7 +510,7 @@ def run_query(
         if len(key) != len(cols):
             raise InvalidArgument("query.cursorPaging.cursor", "is not a valid cursor")
         stmt = stmt.where(_after(walk, key))
-    rows = execute(stmt.order_by(*_order_by(walk)).limit(limit + 1)).all()
+    rows = list(execute(stmt.order_by(*_order_by(walk)).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "prev":

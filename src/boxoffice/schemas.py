@@ -23,9 +23,9 @@ def _utc(value: dt.datetime) -> dt.datetime:
     """Aware, in UTC, and inside the range every later calculation can hold: a date
     such as 9999-12-31T23:59:59-14:00 parses but overflows once moved to UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     try:
-        out = value.astimezone(dt.timezone.utc)
+        out = value.astimezone(dt.UTC)
         out + dt.timedelta(days=366)  # room for the arithmetic done on dates (sale periods, holds)
         out - dt.timedelta(days=366)
     except OverflowError:

@@ -8,8 +8,8 @@ import datetime as dt
 def iso(t: dt.datetime | None) -> str | None:
     if t is None:
         return None
-    if t.tzinfo is not dt.timezone.utc:
-        t = t.astimezone(dt.timezone.utc)
+    if t.tzinfo is not dt.UTC:
+        t = t.astimezone(dt.UTC)
     return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
@@ -17,8 +17,8 @@ def parse(value: str) -> dt.datetime:
     """Parse an ISO-8601 timestamp; a value without offset is taken as UTC."""
     t = dt.datetime.fromisoformat(value.strip())
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(dt.timezone.utc)
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC)
 
 
 def to_ms(t: dt.datetime) -> dt.datetime:

@@ -59,8 +59,8 @@ ENGINE = create_engine("sqlite://")
 meta.create_all(ENGINE)
 with ENGINE.begin() as c:
     c.execute(T.insert(), [{"id": f"{i}", "name": "ab"[i % 2], "note": None if i % 3 else "x", "n": i, "cents": i * 100,
-                            "flag": bool(i % 2), "at": dt.datetime(2024, 1, 1 + i, tzinfo=dt.timezone.utc)} for i in range(5)])
-CTX = q.Ctx(now=dt.datetime(2024, 1, 3, tzinfo=dt.timezone.utc))
+                            "flag": bool(i % 2), "at": dt.datetime(2024, 1, 1 + i, tzinfo=dt.UTC)} for i in range(5)])
+CTX = q.Ctx(now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC))
 PG = postgresql.dialect()
 
 NAMES = ["id", "name", "note", "n", "count", "price", "flag", "status", "at", "nope", "$and", "$or", "$not", "$nor", "", "\ud800"]

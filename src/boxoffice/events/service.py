@@ -163,8 +163,8 @@ def _apply_dates(e: Event, ev: EventIn, creating: bool) -> None:
     settings = {k: v for k, v in settings.items() if v is not None}
     start = ds.start_date if "start_date" in ds.model_fields_set else e.start_date
     end = ds.end_date if "end_date" in ds.model_fields_set else e.end_date
-    start = start.replace(tzinfo=dt.timezone.utc) if start and start.tzinfo is None else start
-    end = end.replace(tzinfo=dt.timezone.utc) if end and end.tzinfo is None else end
+    start = start.replace(tzinfo=dt.UTC) if start and start.tzinfo is None else start
+    end = end.replace(tzinfo=dt.UTC) if end and end.tzinfo is None else end
     tbd = bool(settings.get("dateAndTimeTbd"))
     if not tbd:
         if start is None:
@@ -176,8 +176,8 @@ def _apply_dates(e: Event, ev: EventIn, creating: bool) -> None:
     settings.setdefault("timeZoneId", "Etc/UTC")
     e.date_settings = settings
     e.date_tbd = tbd
-    e.start_date = start.astimezone(dt.timezone.utc) if start else None
-    e.end_date = end.astimezone(dt.timezone.utc) if end else None
+    e.start_date = start.astimezone(dt.UTC) if start else None
+    e.end_date = end.astimezone(dt.UTC) if end else None
 
 
 def _registration_tickets(ev: EventIn) -> dict[str, Any]:

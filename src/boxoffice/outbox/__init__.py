@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..db import after_commit, insert_rows, notify, now
@@ -112,7 +112,7 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
         insert_rows(session, OutboxEvent, rows)
         return
     _announce(session)
-    table = OutboxEvent.__table__
+    table = cast(Table, OutboxEvent.__table__)
     positions = session.scalars(table.insert().returning(table.c.position, sort_by_parameter_order=True), rows).all()
     insert_rows(
         session,

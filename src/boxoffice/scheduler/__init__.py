@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +32,7 @@ from ..ticket_definitions import service as tds
 from ..ticket_definitions.models import TicketDefinition as TD
 
 log = logging.getLogger("boxoffice.scheduler")
+T = TypeVar("T")
 __all__ = ["Scheduler", "emit_sale_transitions", "tick", "slices"]
 
 
@@ -63,7 +67,7 @@ def sale_transitions_due(session: Session, t: dt.datetime) -> bool:
 
 
 # (is there work?, do it): each a read probe and a write unit of its own
-JOBS = (
+JOBS: tuple[tuple[Callable[[Session, dt.datetime], bool], Callable[[Session, dt.datetime], int]], ...] = (
     (sale_transitions_due, emit_sale_transitions),
     (reservations.overdue_exists, reservations.release_overdue),
     (orders.overdue_offline_exists, orders.release_overdue_offline),
@@ -74,9 +78,13 @@ def tick(db: Database) -> int:
     """One pass: each job whose probe finds work runs in its own write unit."""
     n = 0
     for probe, job in JOBS:
-        if db.read(lambda s, probe=probe: probe(s, now())):
-            n += db.write(lambda s, job=job: job(s, now()))
+        if db.read(partial(_at_now, probe)):
+            n += db.write(partial(_at_now, job))
     return n
+
+
+def _at_now(fn: Callable[[Session, dt.datetime], T], session: Session) -> T:
+    return fn(session, now())
 
 
 class Scheduler:

@@ -54,8 +54,8 @@ def _minute(t: dt.datetime | None) -> dt.datetime | None:
     if t is None:
         return None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
 # --- derived fields --------------------------------------------------------------

@@ -354,3 +354,84 @@ def test_numbers_beyond_64_bits_in_free_form_maps_are_400(make_api, shop, where)
     body = {"ticketReservation": {"tickets": [{"quantity": 1, "ticketDefinitionId": td["id"]}], **extra}}
     r = make_api(identity="visitor").post(RES, body)
     assert r.status_code == 400, r.text
+
+
+# --- found by the attack on this issue's own fixes --------------------------------------------
+
+
+def test_concurrent_checkouts_of_one_buyer_cannot_pass_the_limit_together(make_api, shop):
+    """Before: 8 checkouts of 20 at once, each of its own reservation, all read held=0 and
+    all passed (160 seats held against a limit of 20): the count is now taken under the
+    buyer's lock."""
+    import threading
+
+    ev, td = shop
+    visitor = make_api(identity="visitor")
+    rids = [reserve(visitor, td["id"], 10)["id"] for _ in range(6)]  # limit 50: five fit, the sixth not
+    results: list[int] = []
+    barrier = threading.Barrier(len(rids))
+
+    def pay_in_person(i: int, rid: str) -> None:
+        body = {"eventId": ev["id"], "reservationId": rid, "guests": [guest_form(email=f"x{i}@example.com")],
+                "options": {"payInPerson": True}}
+        barrier.wait()
+        results.append(visitor.post(CHECKOUT, body).status_code)
+
+    threads = [threading.Thread(target=pay_in_person, args=(i, rid)) for i, rid in enumerate(rids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [200] * 5 + [428], results
+    assert sales(make_api(), td["id"])["soldCount"] == 50
+
+
+def test_price_override_needs_manage_orders_not_manage_events(make_api, shop):
+    """Before: a "Manage Events" key reserved at priceOverride 0 and checked out FREE."""
+    from boxoffice.identity import Permission
+
+    _, td = shop
+    events_only = make_api(permissions={Permission.MANAGE_EVENTS})
+    line = {"ticketDefinitionId": td["id"], "quantity": 1, "ticketInfo": {"priceOverride": "0"}}
+    assert events_only.post(RES, {"ticketReservation": {"tickets": [line]}}).status_code == 403
+
+
+@pytest.mark.parametrize("query", ["sig=a&sig=b", ".r=eyJzaWciOjEyM30"], ids=["repeated", "number-in-.r"])
+def test_a_pdf_link_with_an_odd_signature_is_not_found(api, query):
+    """Before: AttributeError, a 500, with no key needed."""
+    assert api.client.get(f"/boxoffice/v1/pdf/site-a/orders/X.pdf?{query}").status_code == 404
+    assert api.client.get(f"/boxoffice/v1/pdf/site-a/tickets/X.pdf?{query}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, r",
+    [
+        ("/events/v1/orders/summary", {"eventId": 1}),
+        ("/events/v1/orders", {"sort": ["created:asc"]}),
+        ("/events/v1/orders", {"searchPhrase": ["a"]}),
+        ("/events/v1/orders", {"eventId": {"a": 1}}),
+        ("/events/v1/tickets", {"eventId": [1]}),
+    ],
+)
+def test_legacy_list_parameters_must_be_strings(api, path, r):
+    """Before: .r could put numbers, lists or objects where strings go: 500s."""
+    import base64
+    import json
+
+    enc = base64.urlsafe_b64encode(json.dumps(r).encode()).decode().rstrip("=")
+    resp = api.get(path, params={".r": enc})
+    assert resp.status_code == 400, resp.text
+
+
+def test_json_checks_do_not_depend_on_the_content_type_spelling(api, shop):
+    _, td = shop
+    raw = b'{"ticketReservation": {"tickets": [{"ticketDefinitionId": "TD", "quantity": 1}], "tags": {"a": NaN}}}'
+    r = api.client.post(RES, content=raw.replace(b"TD", td["id"].encode()), headers=api.headers({"content-type": "APPLICATION/JSON"}))
+    assert r.status_code == 400
+
+
+def test_redaction_reads_parameter_names_as_the_server_does():
+    assert redact("/a.pdf?%73ig=abc") == "/a.pdf?%73ig=***"
+    assert redact("/a.pdf?.r=eyJzaWciOiJhYmMifQ&x=1") == "/a.pdf?.r=***&x=1"
+    assert redact("/a.pdf?SIG=abc") == "/a.pdf?SIG=***"
+    assert redact("/a.pdf?design=1") == "/a.pdf?design=1"

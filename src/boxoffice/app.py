@@ -31,6 +31,7 @@ from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
+from .webhooks import signing
 from .webhooks.routes import router as webhooks_router
 from .webhooks.worker import WorkerSettings
 
@@ -52,8 +53,10 @@ def create_app(
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
     check_migrated(db.engine)
-    with db.session() as s:
-        secret = cursor_secret(s, settings.secret)
+    secret = db.read(lambda s: cursor_secret(s, settings.secret))
+    # The webhook signing key pair is made once, here, so that reading it (the admin
+    # API's GET) never writes.
+    db.write(signing.ensure_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

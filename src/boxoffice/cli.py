@@ -42,9 +42,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_: argparse.Namespace) -> int:
+    from .db import Database
     from .migrations import upgrade
+    from .webhooks import signing
 
-    upgrade(get_settings().database_url)
+    url = get_settings().database_url
+    upgrade(url)
+    # the webhook signing key pair, made once here (one process), so that serve and
+    # worker processes starting together find it rather than each making one
+    db = Database(url)
+    try:
+        db.write(signing.ensure_key)
+    finally:
+        db.dispose()
     print("boxoffice: database is up to date")
     return 0
 
@@ -61,8 +71,8 @@ def _keys_create(args: argparse.Namespace) -> int:
             return 2
     db = Database(get_settings().database_url)
     try:
-        with db.session(write=True) as s:
-            key = create_api_key(s, args.site, IdentityType(args.identity), perms)
+        identity = IdentityType(args.identity)
+        key = db.write(lambda s: create_api_key(s, args.site, identity, perms))
     finally:
         db.dispose()
     print(f"# site {args.site}, identity {args.identity}; send as `Authorization: <key>` and `wix-site-id: {args.site}`",
@@ -140,18 +150,19 @@ def _webhooks(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     db = _db()
     try:
-        with db.session(write=True) as s:
-            if args.webhooks_cmd == "add":
-                sub = service.add(s, args.site, args.url, (args.events or "*").split(","), allow_private=allow_private)
-                print(sub.id)
-            elif args.webhooks_cmd == "list":
-                for sub in service.list_(s, args.site):
-                    print(f"{sub.id}\t{sub.site_id}\t{sub.url}\t{','.join(sub.event_types)}")
-            elif args.webhooks_cmd == "remove":
-                service.remove(s, None, args.id)
-            elif args.webhooks_cmd == "replay":
-                n = service.replay(s, site_id=args.site, dead_only=not args.event, event_id=args.event)
-                print(f"boxoffice: {n} deliveries queued again", file=sys.stderr)
+        if args.webhooks_cmd == "add":
+            types = (args.events or "*").split(",")
+            print(db.write(lambda s: service.add(s, args.site, args.url, types, allow_private=allow_private).id))
+        elif args.webhooks_cmd == "list":
+            for line in db.read(lambda s: [
+                f"{sub.id}\t{sub.site_id}\t{sub.url}\t{','.join(sub.event_types)}" for sub in service.list_(s, args.site)
+            ]):
+                print(line)
+        elif args.webhooks_cmd == "remove":
+            db.write(lambda s: service.remove(s, None, args.id))
+        elif args.webhooks_cmd == "replay":
+            n = db.write(lambda s: service.replay(s, site_id=args.site, dead_only=not args.event, event_id=args.event))
+            print(f"boxoffice: {n} deliveries queued again", file=sys.stderr)
     except WixError as e:
         print(f"boxoffice: {e.description}", file=sys.stderr)
         return 2
@@ -166,8 +177,7 @@ def _keys_webhook(args: argparse.Namespace) -> int:
 
     db = _db()
     try:
-        with db.session(write=True) as s:
-            print(signing.ensure_key(s).public_pem, end="")
+        print(db.write(lambda s: signing.ensure_key(s).public_pem), end="")
     finally:
         db.dispose()
     return 0

@@ -272,6 +272,18 @@ def lock(session: Session, stmt: Any) -> Any:
     return session.scalars(stmt.with_for_update()).first()
 
 
+_ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def advisory_lock(session: Session, key: str) -> None:
+    """Serialise the units that take ``key`` until their transactions end (PostgreSQL's
+    transaction-scoped advisory lock; SQLite writers are serialised already). For a rule
+    that counts rows no single row stands for, e.g. "a buyer's unpaid seats of an event".
+    Take several in one fixed order, so that two units cannot wait on each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADVISORY, {"key": key})
+
+
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
@@ -281,4 +293,4 @@ def notify(session: Session, channel: str, payload: str = "") -> None:
     session.connection().execute(_NOTIFY, {"channel": channel, "payload": payload})
 
 
-__all__ = ["Base", "Database", "after_commit", "insert_rows", "notify", "UTCDateTime", "Text", "Cents", "now", "lock", "select"]
+__all__ = ["Base", "Database", "advisory_lock", "after_commit", "insert_rows", "notify", "UTCDateTime", "Text", "Cents", "now", "lock", "select"]

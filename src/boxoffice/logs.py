@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from typing import Any
+from urllib.parse import unquote_plus
 
-# Query parameters whose values are credentials wherever they appear.
-SECRET_PARAMS = ("sig", "signature", "token", "key", "secret", "code", "password", "session")
-_SECRET = re.compile(r"([?&](?:%s)=)[^&#\s]*" % "|".join(SECRET_PARAMS), re.IGNORECASE)
+# Query parameters whose values are credentials wherever they appear; and the SDK's
+# `.r`, a whole request in base64 that may carry any of them.
+SECRET_PARAMS = frozenset({"sig", "signature", "token", "key", "secret", "code", "password", "session", ".r"})
 
 
 def redact(path: str) -> str:
-    """``/x.pdf?sig=abc&a=1`` -> ``/x.pdf?sig=***&a=1``."""
-    return _SECRET.sub(r"\1***", path)
+    """``/x.pdf?sig=abc&a=1`` -> ``/x.pdf?sig=***&a=1``; names are compared decoded and
+    case-folded, so ``%73ig=`` is caught too."""
+    base, sep, query = path.partition("?")
+    if not sep:
+        return path
+    out = []
+    for part in query.split("&"):
+        name, eq, _ = part.partition("=")
+        secret = unquote_plus(name).strip().lower() in SECRET_PARAMS
+        out.append(f"{name}=***" if secret and eq else part)
+    return base + "?" + "&".join(out)
 
 
 class RedactSecrets(logging.Filter):

@@ -55,6 +55,14 @@ def get_params(request: Request) -> dict[str, Any]:
     return out
 
 
+def str_param(params: dict[str, Any], name: str) -> str | None:
+    """One string parameter (absent: None); anything else `.r` can carry is a 400."""
+    v = params.get(name)
+    if v is not None and not isinstance(v, str):
+        raise errors.InvalidArgument(name, "must be a string", "FORMAT")
+    return v
+
+
 def secret(request: Request) -> bytes:
     return request.app.state.secret
 
@@ -65,6 +73,12 @@ def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, defau
     accept 400 and answer with at most 100); an offset above limits.MAX_OFFSET, or more
     than limits.FILTER_MAX_IN values for one repeated key, is a 400."""
     p = get_params(request)
+    for k, v in list(p.items()):  # the query string gives strings; `.r` may give any JSON
+        if k in ("offset", "limit"):
+            continue
+        values = v if isinstance(v, list) and k in arrays else [v]
+        if not all(isinstance(x, str) for x in values):
+            raise errors.InvalidArgument(k, "must be a string" + (" or a list of strings" if k in arrays else ""), "FORMAT")
     for k in arrays:
         v = p.get(k)
         if v is not None and not isinstance(v, list):

@@ -71,7 +71,7 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and b"json" in headers.get(b"content-type", b"application/json"):
+        if body and b"json" in headers.get(b"content-type", b"application/json").lower():
             problem = _json_problem(body)
             if problem:
                 err = errors.InvalidArgument("body", problem, "FORMAT")

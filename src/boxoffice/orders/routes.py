@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from ..api.deps import DB, require
-from ..api.http import JSON, get_params, list_params, secret
+from ..api.http import JSON, get_params, list_params, secret, str_param
 from ..errors import InvalidArgument
 from ..fields import field_mask, fieldsets
 from ..identity import Permission, Principal
@@ -91,7 +91,7 @@ def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON
 @orders_router.get("/v1/orders/summary", response_model=SummaryResponse, summary="Get Summary")
 def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON:
     def work(session: Session) -> JSON:
-        return JSON({"sales": service.summary(session, principal, get_params(request).get("eventId"))})
+        return JSON({"sales": service.summary(session, principal, str_param(get_params(request), "eventId"))})
 
     return db.read(work)
 

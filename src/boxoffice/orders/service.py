@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
-from ..db import now
+from ..db import advisory_lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event
 from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
@@ -288,10 +288,16 @@ def check_open_orders(
         Order.site_id == principal.site_id, Order.event_id == event.id, Order.status.in_(OPEN)
     )
     mine = []
-    if r.visitor_id or r.member_id:
+    buyer = r.visitor_id or r.member_id
+    if buyer:
         who = TicketReservation.visitor_id == r.visitor_id if r.visitor_id else TicketReservation.member_id == r.member_id
         mine.append(("buyer", base.join(TicketReservation, TicketReservation.id == Order.reservation_id).where(who)))
     mine.append(("e-mail", base.where(func.lower(Order.email) == email.strip().lower())))
+    # Two checkouts of one buyer must not both count before either writes: the count is
+    # taken under the buyer's lock (identity first, then e-mail: one order, no deadlock).
+    if buyer:
+        advisory_lock(session, f"open-orders:{principal.site_id}:{event.id}:buyer:{buyer}")
+    advisory_lock(session, f"open-orders:{principal.site_id}:{event.id}:email:{email.strip().lower()}")
     for what, stmt in mine:
         held = int(session.execute(stmt).scalar_one())
         if held + seats > limit:

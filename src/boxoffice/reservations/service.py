@@ -389,7 +389,10 @@ def _check(
     manager = principal.can(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
     if (disable_limit or allow_hidden) and not manager:
         raise PermissionDenied("additionalReservationSettings need the \"Manage Orders\" permission")
-    if not manager and any(ln.ticket_info and ln.ticket_info.price_override is not None for ln in tr.tickets):
+    # a price is money: "Manage Orders" only (a price of 0 makes the order FREE, as markAsPaid would)
+    if any(ln.ticket_info and ln.ticket_info.price_override is not None for ln in tr.tickets) and not principal.can(
+        Permission.MANAGE_ORDERS
+    ):
         raise PermissionDenied("ticketInfo.priceOverride needs the \"Manage Orders\" permission")
     mine: dict[str, Any] = {}
     for i, ln in enumerate(tr.tickets):

@@ -26,6 +26,14 @@ from .models import WebhookKey
 TOKEN_SECONDS = 300
 
 
+def current_key(session: Session) -> WebhookKey:
+    """The signing key pair in use (the newest); :func:`ensure_key` made it at start-up."""
+    key = session.scalars(select(WebhookKey).order_by(WebhookKey.created_date.desc()).limit(1)).first()
+    if key is None:
+        raise RuntimeError("no webhook signing key: the app makes one at start-up (boxoffice keys webhook)")
+    return key
+
+
 def ensure_key(session: Session) -> WebhookKey:
     """The newest key pair, made on first use."""
     key = session.scalars(select(WebhookKey).order_by(WebhookKey.created_date.desc())).first()

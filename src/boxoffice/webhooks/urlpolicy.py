@@ -144,13 +144,25 @@ def parse(url: str) -> tuple[str, str, int]:
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal is itself)."""
+# Subscribe-time lookups run here, a few at a time and each for at most
+# RESOLVE_SECONDS, so that a tenant's slow-resolving names cannot hold the API's
+# handler threads (the lookup itself cannot be cancelled; its thread finishes alone).
+RESOLVE_SECONDS = 3.0
+_lookups = ThreadPoolExecutor(4, thread_name_prefix="boxoffice-subscribe-resolve")
+
+
+def resolve(host: str, port: int, timeout: float = RESOLVE_SECONDS) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal is itself), within ``timeout``."""
     try:
         return [str(ipaddress.ip_address(host))]
     except ValueError:
         pass
-    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    future = _lookups.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    try:
+        infos = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise OSError(f"no answer within {timeout:g} s") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

@@ -104,16 +104,19 @@ def remember(h: str, principal: Principal) -> None:
 
 
 def lookup(db: Any, h: str) -> Principal | None:
-    with db.session() as s:
-        key = s.scalars(select(ApiKey).where(ApiKey.key_hash == h)).first()
-        if key is None:
-            return None
-        return Principal(
-            site_id=key.site_id,
-            identity_type=IdentityType(key.identity_type),
-            identity_id=key.identity_id,
-            permissions=frozenset(Permission(p) for p in key.permissions.split(",") if p),
-        )
+    """The principal of the key whose hash is ``h`` (one read unit), None if unknown."""
+    return db.read(lambda s: _principal_of(s.scalars(select(ApiKey).where(ApiKey.key_hash == h)).first()))
+
+
+def _principal_of(key: ApiKey | None) -> Principal | None:
+    if key is None:
+        return None
+    return Principal(
+        site_id=key.site_id,
+        identity_type=IdentityType(key.identity_type),
+        identity_id=key.identity_id,
+        permissions=frozenset(Permission(p) for p in key.permissions.split(",") if p),
+    )
 
 
 class InstanceSecret(Base):

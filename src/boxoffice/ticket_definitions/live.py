@@ -58,13 +58,18 @@ class Snapshot(dict):
 
 def snapshot(db: Database, site_id: str, td_id: str) -> Snapshot | None:
     """The count now (one short read transaction); None if there is no such definition."""
-    with db.session() as s:
+    def read(s: Session) -> tuple[Any, int | None] | None:
         td = s.execute(select(TD.__table__).where(TD.id == td_id, TD.site_id == site_id)).first()
         if td is None:
             return None
         t = now()
         due = inventory.due([td], t)
-        left = inventory.unsold(td, inventory.overdue_holds(s, due, t).get(td.id, 0) if due else 0)
+        return td, inventory.unsold(td, inventory.overdue_holds(s, due, t).get(td.id, 0) if due else 0)
+
+    found = db.read(read)
+    if found is None:
+        return None
+    td, left = found
     snap = Snapshot(ticketDefinitionId=td_id, unsoldCount=left, soldOut=inventory.sold_out(left))
     snap.stale_at = td.next_hold_expiry
     return snap

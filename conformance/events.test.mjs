@@ -331,3 +331,61 @@ describe('authorization', () => {
     assert.equal(g.status, 'DRAFT');
   });
 });
+
+describe('getEventBySlug / countEventsByStatus / cancelEvent / bulk by filter', () => {
+  test('getEventBySlug finds a published event by its slug; a visitor does not see a draft', async () => {
+    const e = await newEvent('slug', undefined, { draft: false });
+    const got = await ev().getEventBySlug(e.slug); // the SDK answers {event} here, as typed
+    assert.equal(got.event._id, e._id);
+    const draft = await newEvent('slug-draft');
+    await expectWixError(buildVisitorClient().wixEventsV2.getEventBySlug(draft.slug), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+
+  test('cancelEvent: CANCELED, tickets stop selling with EVENT_CANCELED, a second cancel is refused', async () => {
+    const e = await newEvent('cancel', undefined, { draft: false });
+    const def = await td().createTicketDefinition(tdInput(e._id, 'Cancel me'));
+    const canceled = await ev().cancelEvent(e._id); // {event}, as typed
+    assert.equal(canceled.event.status, 'CANCELED');
+    const r = client().ticketReservations;
+    await expectWixError(
+      r.createTicketReservation({ tickets: [{ ticketDefinitionId: def._id, quantity: 1 }] }),
+      { status: 428, code: 'EVENT_CANCELED' },
+    );
+    await expectWixError(ev().cancelEvent(e._id), { status: 428, code: 'EVENT_ALREADY_CANCELED' });
+  });
+
+  test('countEventsByStatus counts by status over a filter', async () => {
+    const up = await newEvent('count-up', undefined, { draft: false });
+    const gone = await newEvent('count-canceled', undefined, { draft: false });
+    await ev().cancelEvent(gone._id);
+    const res = await ev().countEventsByStatus({ filter: { _id: { $in: [up._id, gone._id] } } });
+    assert.deepEqual(res.facets.status.counts, { UPCOMING: 1, CANCELED: 1 });
+  });
+
+  test('bulkCancelEventsByFilter and bulkDeleteEventsByFilter act on what the filter selects', async () => {
+    const a = await newEvent('bulk-a', undefined, { draft: false });
+    const b = await newEvent('bulk-b', undefined, { draft: false });
+    await ev().bulkCancelEventsByFilter({ filter: { _id: { $in: [a._id, b._id] } } });
+    assert.equal((await ev().getEvent(a._id)).status, 'CANCELED');
+    assert.equal((await ev().getEvent(b._id)).status, 'CANCELED');
+    await ev().bulkDeleteEventsByFilter({ filter: { _id: { $in: [a._id, b._id] } } });
+    await expectWixError(ev().getEvent(a._id), { status: 404, code: 'EVENT_NOT_FOUND' });
+    await expectWixError(ev().getEvent(b._id), { status: 404, code: 'EVENT_NOT_FOUND' });
+  });
+});
+
+describe('cloneEvent', () => {
+  test('clones a draft with its own id and slug, the changes asked, and the ticket definitions', async () => {
+    const e = await newEvent('clone-src');
+    await td().createTicketDefinition(tdInput(e._id, 'Clone TD'));
+    const res = await ev().cloneEvent(e._id, { event: { title: `EV clone-copy ${RUN_ID}` } });
+    const copy = res.event; // {event}, as typed
+    createdEventIds.push(copy._id);
+    assert.notEqual(copy._id, e._id);
+    assert.notEqual(copy.slug, e.slug);
+    assert.equal(copy.status, 'DRAFT');
+    assert.equal(copy.title, `EV clone-copy ${RUN_ID}`);
+    const defs = await td().queryTicketDefinitions().eq('eventId', copy._id).find();
+    assert.deepEqual(defs.items.map((d) => d.name), ['Clone TD']);
+  });
+});

@@ -123,3 +123,105 @@ def test_values_the_database_cannot_store_are_400_not_500(api):
     assert r.status_code in (400, 404), r.text  # PostgreSQL text cannot hold NUL: 400
     r = api.post(EVENTS, event_body(title="Nul\x00Title"))
     assert r.status_code in (200, 400), r.text
+
+
+def test_get_event_by_slug(api, make_api):
+    published = create_event(api, title="Slug Me", draft=False)
+    r = api.get(f"{EVENTS}/slug/{published['slug']}")
+    assert r.status_code == 200 and r.json()["event"]["id"] == published["id"]
+    draft = create_event(api, title="Hidden Draft")
+    visitor = make_api(identity="visitor")
+    assert visitor.get(f"{EVENTS}/slug/{draft['slug']}").status_code == 404
+    assert visitor.get(f"{EVENTS}/slug/{published['slug']}").status_code == 200
+    assert make_api(site="site-b").get(f"{EVENTS}/slug/{published['slug']}").status_code == 404
+
+
+def test_cancel_event_stops_selling_and_says_so(api, database):
+    from sqlalchemy import select
+
+    from boxoffice.outbox.models import OutboxEvent
+    from tests.helpers import CHECKOUT, RES, create_td, guest_form, reserve
+
+    ev = create_event(api, draft=False)
+    td = create_td(api, ev["id"], initialLimit=5)
+    held = reserve(api, td["id"])  # a hold made before the cancel
+    api.post(CHECKOUT, {"eventId": ev["id"], "reservationId": reserve(api, td["id"])["id"], "guests": [guest_form()],
+                        "options": {"payInPerson": True}})
+    r = api.post(f"{EVENTS}/{ev['id']}/cancel", {})
+    assert r.status_code == 200 and r.json()["event"]["status"] == "CANCELED"
+    refused = api.post(RES, {"ticketReservation": {"tickets": [{"ticketDefinitionId": td["id"], "quantity": 1}]}})
+    assert refused.status_code == 428 and refused.json()["details"]["applicationError"]["code"] == "EVENT_CANCELED"
+    late = api.post(CHECKOUT, {"eventId": ev["id"], "reservationId": held["id"], "guests": [guest_form()]})
+    assert late.status_code == 428 and late.json()["details"]["applicationError"]["code"] == "EVENT_CANCELED"
+    again = api.post(f"{EVENTS}/{ev['id']}/cancel", {})
+    assert again.status_code == 428 and again.json()["details"]["applicationError"]["code"] == "EVENT_ALREADY_CANCELED"
+    with database.session() as s:
+        body = [o.payload for o in s.scalars(select(OutboxEvent)) if o.event_type == "wix.events.v3.event_canceled"]
+    assert len(body) == 1 and body[0]["actionEvent"]["body"]["hasGuests"] is True
+    draft = create_event(api)
+    assert api.post(f"{EVENTS}/{draft['id']}/cancel", {}).status_code == 428
+
+
+def test_count_events_by_status(api, make_api):
+    up = create_event(api, title="Up", draft=False)
+    gone = create_event(api, title="Gone", draft=False)
+    draft = create_event(api, title="Draft")
+    assert api.post(f"{EVENTS}/{gone['id']}/cancel", {}).status_code == 200
+    ids = [up["id"], gone["id"], draft["id"]]
+    r = api.post(f"{EVENTS}/count-by-status", {"filter": {"id": {"$in": ids}}})
+    assert r.json()["facets"]["status"]["counts"] == {"UPCOMING": 1, "CANCELED": 1}
+    r = api.post(f"{EVENTS}/count-by-status", {"filter": {"id": {"$in": ids}}, "includeDrafts": True})
+    assert r.json()["facets"]["status"]["counts"] == {"UPCOMING": 1, "CANCELED": 1, "DRAFT": 1}
+    visitor = make_api(identity="visitor")
+    r = visitor.post(f"{EVENTS}/count-by-status", {"filter": {"id": {"$in": ids}}, "includeDrafts": True})
+    assert r.json()["facets"]["status"]["counts"] == {"UPCOMING": 1, "CANCELED": 1}
+
+
+def test_bulk_cancel_and_delete_by_filter(api, make_api):
+    a = create_event(api, title="Bulk A", draft=False)
+    b = create_event(api, title="Bulk B", draft=False)
+    other = create_event(api, title="Other", draft=False)
+    flt = {"filter": {"filter": {"id": {"$in": [a["id"], b["id"]]}}}}
+    assert make_api(identity="visitor").post("/events/v3/bulk/events/cancel-by-filter", flt).status_code == 403
+    assert api.post("/events/v3/bulk/events/cancel-by-filter", flt).status_code == 200
+    assert api.get(f"{EVENTS}/{a['id']}").json()["event"]["status"] == "CANCELED"
+    assert api.get(f"{EVENTS}/{other['id']}").json()["event"]["status"] == "UPCOMING"
+    # another site's filter touches nothing here
+    assert make_api(site="site-b").post("/events/v3/bulk/events/delete-by-filter", flt).status_code == 200
+    assert api.get(f"{EVENTS}/{a['id']}").status_code == 200
+    assert api.post("/events/v3/bulk/events/delete-by-filter", flt).status_code == 200
+    assert api.get(f"{EVENTS}/{a['id']}").status_code == 404 and api.get(f"{EVENTS}/{b['id']}").status_code == 404
+    assert api.get(f"{EVENTS}/{other['id']}").status_code == 200
+    bad = api.post("/events/v3/bulk/events/delete-by-filter", {"filter": {"filter": {"nope": 1}}})
+    assert bad.status_code == 400
+
+
+def test_clone_event_copies_settings_and_definitions_without_sales(api, database, make_api):
+    from sqlalchemy import select
+
+    from boxoffice.outbox.models import OutboxEvent
+    from tests.helpers import RES, reserve, sales
+
+    src = create_event(api, title="Original", draft=False)
+    a = create_td(api, src["id"], name="A", initialLimit=5)
+    b = create_td(api, src["id"], name="B", initialLimit=7)
+    reserve(api, a["id"], 2)
+    r = api.post(f"{EVENTS}/{src['id']}/clone", {"event": {"title": "The Copy"}})
+    assert r.status_code == 200, r.text
+    copy = r.json()["event"]
+    assert copy["id"] != src["id"] and copy["slug"] != src["slug"]
+    assert copy["title"] == "The Copy" and copy["status"] == "DRAFT"
+    assert copy["location"] == src["location"]
+    defs = api.post(f"{TD}/query", {"query": {"filter": {"eventId": copy["id"]}, "sort": [{"fieldName": "sortIndex"}]}})
+    copied = defs.json()["ticketDefinitions"]
+    assert [d["name"] for d in copied] == ["A", "B"]
+    assert sales(api, copied[0]["id"]) == {"unsoldCount": 5, "soldCount": 0, "reservedCount": 0, "soldOut": False}
+    with database.session() as s:
+        cloned = [o.payload for o in s.scalars(select(OutboxEvent)) if o.event_type == "wix.events.v3.event_cloned"]
+    body = cloned[0]["actionEvent"]["body"]
+    assert body["derivedFromEventId"] == src["id"] and set(body["ticketDefinitions"]) == {a["id"], b["id"]}
+    assert make_api(identity="visitor").post(f"{EVENTS}/{src['id']}/clone", {}).status_code == 403
+    assert make_api(site="site-b").post(f"{EVENTS}/{src['id']}/clone", {}).status_code == 404
+    published = api.post(f"{EVENTS}/{src['id']}/clone", {"draft": False}).json()["event"]
+    assert published["status"] == "UPCOMING"
+    assert api.post(RES, {"ticketReservation": {"tickets": [{"ticketDefinitionId": b["id"], "quantity": 1}]}}).status_code == 200

@@ -14,6 +14,11 @@ from ..fields import fieldsets, list_param
 from ..identity import Permission, Principal
 from . import service, wire
 from .schemas import (
+    BulkEventsByFilterRequest,
+    CancelEventRequest,
+    CloneEventRequest,
+    CountEventsByStatusRequest,
+    CountEventsByStatusResponse,
     CreateEventRequest,
     DeleteEventResponse,
     EventField,
@@ -96,5 +101,74 @@ def delete_event(eventId: str, db: DB, principal: Principal = Manage) -> JSON:
     def work(session: Session) -> JSON:
         service.delete(session, principal, eventId)
         return JSON({"eventId": eventId})
+
+    return db.write(work)
+
+
+# Routes with a fixed segment after /v3/events come before /v3/events/{eventId} paths
+# of the same method would match them: FastAPI matches in order of declaration, and
+# the router is included whole, so these are safe where they are (no GET /v3/events/{x}/y).
+
+
+@router.get("/v3/events/slug/{slug}", response_model=EventResponse, summary="Get Event By Slug")
+def get_event_by_slug(
+    slug: str, request: Request, db: DB, fields: list[EventField] | None = Query(None), principal: Principal = Read
+) -> JSON:
+    """Drafts only for managers, as Get Event."""
+    wanted = _fields(list_param(get_params(request), "fields"))
+
+    def work(session: Session) -> JSON:
+        return JSON({"event": wire.to_wire(service.get_by_slug(session, principal, slug), wanted)})
+
+    return db.read(work)
+
+
+@router.post("/v3/events/count-by-status", response_model=CountEventsByStatusResponse, summary="Count Events By Status")
+def count_events_by_status(db: DB, body: CountEventsByStatusRequest, principal: Principal = Read) -> JSON:
+    def work(session: Session) -> JSON:
+        facets = service.count_by_status(session, principal, body.filter, body.facet, bool(body.include_drafts))
+        return JSON({"facets": facets})
+
+    return db.read(work)
+
+
+@router.post("/v3/events/{eventId}/cancel", response_model=EventResponse, summary="Cancel Event")
+def cancel_event(
+    eventId: str, db: DB, body: CancelEventRequest = Body(default_factory=CancelEventRequest), principal: Principal = Manage
+) -> JSON:
+    def work(session: Session) -> JSON:
+        return JSON({"event": wire.to_wire(service.cancel(session, principal, eventId), _fields(body.fields))})
+
+    return db.write(work)
+
+
+@router.post("/v3/bulk/events/cancel-by-filter", response_model=dict[str, Any], summary="Bulk Cancel Events By Filter")
+def bulk_cancel_events_by_filter(db: DB, body: BulkEventsByFilterRequest, principal: Principal = Manage) -> JSON:
+    flt = body.filter.filter if body.filter else None
+
+    def work(session: Session) -> JSON:
+        service.bulk_cancel(session, principal, flt)
+        return JSON({})
+
+    return db.write(work)
+
+
+@router.post("/v3/bulk/events/delete-by-filter", response_model=dict[str, Any], summary="Bulk Delete Events By Filter")
+def bulk_delete_events_by_filter(db: DB, body: BulkEventsByFilterRequest, principal: Principal = Manage) -> JSON:
+    flt = body.filter.filter if body.filter else None
+
+    def work(session: Session) -> JSON:
+        service.bulk_delete(session, principal, flt)
+        return JSON({})
+
+    return db.write(work)
+
+
+@router.post("/v3/events/{eventId}/clone", response_model=EventResponse, summary="Clone Event")
+def clone_event(
+    eventId: str, db: DB, body: CloneEventRequest = Body(default_factory=CloneEventRequest), principal: Principal = Manage
+) -> JSON:
+    def work(session: Session) -> JSON:
+        return JSON({"event": wire.to_wire(service.clone(session, principal, eventId, body), _fields(body.fields))})
 
     return db.write(work)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -100,6 +101,40 @@ class QueryEventsRequest(WixModel):
     query: QueryV2 | None = None
     fields: list[EventField] | None = Field(None, max_length=20)
     include_drafts: bool | None = None
+
+
+class CloneEventRequest(WixModel):
+    """Clone Event: ``event`` carries what to change in the copy (title, dates, location,
+    short description, slug); ``draft`` (default true) whether the copy is a draft."""
+
+    event: EventIn | None = None
+    draft: bool | None = None
+    fields: list[EventField] | None = Field(None, max_length=20)
+
+
+class CancelEventRequest(WixModel):
+    fields: list[EventField] | None = Field(None, max_length=20)
+
+
+class ByFilterQuery(WixModel):
+    filter: dict[str, Any] | None = None
+
+
+class BulkEventsByFilterRequest(WixModel):
+    """Bulk Cancel / Bulk Delete Events By Filter: ``filter`` is a query whose ``filter``
+    selects the events (the SDK's CommonQueryV2)."""
+
+    filter: ByFilterQuery | None = None
+
+
+class CountEventsByStatusRequest(WixModel):
+    filter: dict[str, Any] | None = None
+    facet: list[Annotated[str, Field(max_length=100)]] | None = Field(None, max_length=20)
+    include_drafts: bool | None = None
+
+
+class CountEventsByStatusResponse(WixModel):
+    facets: dict[str, Any]
 
 
 # --- responses ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..identity import Permission, Principal
 from ..money import check_currency
 from . import wire
 from .models import Event, EventState
-from .schemas import CreateEventRequest, EventIn, QueryEventsRequest, UpdateEventRequest
+from .schemas import CloneEventRequest, CreateEventRequest, EventIn, QueryEventsRequest, UpdateEventRequest
 
 FQDN = "wix.events.v3.event"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -31,9 +31,15 @@ class Hooks:
     """How the slices built on events react to them: declared here, registered by them.
 
     ``deleting(session, principal, event)``: the event is being deleted (ticket
-    definitions delete themselves, or refuse with an error)."""
+    definitions delete themselves, or refuse with an error).
+    ``has_guests(session, event)``: whether anyone registered (orders answer).
+    ``cloning(session, principal, original, copy)``: copy what hangs on the event (ticket
+    definitions answer with the map of their ids, as EventCloned carries it)."""
 
     deleting: list[Callable[[Session, Principal, Event], None]] = field(default_factory=list)
+    has_guests: list[Callable[[Session, Event], bool]] = field(default_factory=list)
+    # cloning(session, principal, original, copy) -> {original id: copy id} of what it copied
+    cloning: list[Callable[[Session, Principal, Event, Event], dict[str, str]]] = field(default_factory=list)
 
 
 hooks = Hooks()
@@ -100,6 +106,24 @@ QUERY = q.Spec(
     max_limit=1000,
     default_limit=50,
 )
+
+
+def get_by_slug(session: Session, principal: Principal, slug: str) -> Event:
+    e = session.scalars(select(Event).where(Event.slug == slug, _visible(principal))).first()
+    if e is None:
+        raise NotFound(f"Event with slug {slug!r} not found", code="EVENT_NOT_FOUND")
+    return e
+
+
+def count_by_status(
+    session: Session, principal: Principal, flt: Any, facets: list[str] | None, include_drafts: bool
+) -> dict[str, Any]:
+    """Count Events By Status: ``{facet: {"counts": {value: n}}}`` (``status`` by default)
+    over the events the filter selects and the caller may see."""
+    cond = _visible(principal)
+    if not (include_drafts and principal.can(Permission.MANAGE_EVENTS)):
+        cond = cond & (Event.state != EventState.DRAFT)
+    return q.facet_counts(session, select(Event).where(cond), QUERY, flt, facets or ["status"], q.Ctx(now=now()))
 
 
 def query(session: Session, principal: Principal, req: QueryEventsRequest, secret: bytes) -> q.Page:
@@ -237,6 +261,56 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
     return e
 
 
+def clone(session: Session, principal: Principal, event_id: str, req: CloneEventRequest) -> Event:
+    """Clone Event: a new event with its own id and slug (a draft unless ``draft`` is
+    false), the original's settings, with ``req.event``'s changes, and a copy of what
+    hangs on it (ticket definitions without their sales, through ``hooks.cloning``).
+    Emits `created` (and `published` if so) and `cloned`."""
+    src = lock_for_update(session, principal.site_id, event_id)
+    ev = req.event or EventIn()
+    draft = True if req.draft is None else req.draft
+    t = now()
+    e = Event(
+        id=str(uuid.uuid4()),
+        site_id=principal.site_id,
+        title=ev.title or src.title,
+        short_description=ev.short_description if "short_description" in ev.model_fields_set else src.short_description,
+        state=EventState.DRAFT if draft else EventState.PUBLISHED,
+        location=ev.location.model_dump(by_alias=True, exclude_none=True, mode="json") if ev.location else dict(src.location),
+        initial_type=src.initial_type,
+        registration_type=src.registration_type,
+        registration=dict(src.registration),
+        currency=src.currency,
+        date_settings=dict(src.date_settings),
+        date_tbd=src.date_tbd,
+        start_date=src.start_date,
+        end_date=src.end_date,
+        created_date=t,
+        updated_date=t,
+        published_date=None if draft else t,
+        revision=1,
+        event_seq=0,
+    )
+    _apply_dates(e, ev, creating=False)
+    if ev.slug is not None:
+        if not SLUG_RE.match(ev.slug):
+            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
+        _check_slug_free(session, principal.site_id, ev.slug, None)
+        e.slug = ev.slug
+    else:
+        e.slug = _unique_slug(session, principal.site_id, _slugify(e.title))
+    session.add(e)
+    session.flush()
+    copied: dict[str, str] = {}
+    for react in hooks.cloning:
+        copied.update(react(session, principal, src, e))
+    _emit(session, principal, e, "created", {"createdEvent": {"entity": wire.entity(e)}})
+    if e.state == EventState.PUBLISHED:
+        _emit(session, principal, e, "published", wire.published_body(e))
+    _emit(session, principal, e, "cloned", wire.cloned_body(e, src, t, principal.identity_id, copied))
+    return e
+
+
 def _check_slug_free(session: Session, site_id: str, slug: str, event_id: str | None) -> None:
     other = session.scalars(select(Event.id).where(Event.site_id == site_id, Event.slug == slug)).first()
     if other is not None and other != event_id:
@@ -306,13 +380,63 @@ def publish(session: Session, principal: Principal, event_id: str) -> Event:
     return e
 
 
+def cancel(session: Session, principal: Principal, event_id: str) -> Event:
+    """Cancel Event: a published event becomes CANCELED; its tickets stop selling (new
+    reservations and checkouts are refused with EVENT_CANCELED) and existing orders stay
+    as they are (refunds belong to the payments issue). `event_canceled` is emitted."""
+    e = lock_for_update(session, principal.site_id, event_id)
+    _cancel(session, principal, e)
+    return e
+
+
+def _cancel(session: Session, principal: Principal, e: Event) -> None:
+    if e.state == EventState.CANCELED:
+        raise FailedPrecondition(f"Event {e.id} is already canceled", code="EVENT_ALREADY_CANCELED")
+    if e.state != EventState.PUBLISHED:
+        raise FailedPrecondition(f"Event {e.id} is a draft: delete it instead", code="EVENT_NOT_PUBLISHED")
+    t = now()
+    e.state, e.updated_date = EventState.CANCELED, t
+    e.revision += 1
+    session.flush()
+    guests = any(ask(session, e) for ask in hooks.has_guests)
+    _emit(session, principal, e, "canceled", wire.canceled_body(e, t, principal.identity_id, guests))
+
+
+def _matching(session: Session, principal: Principal, flt: Any) -> list[Event]:
+    cond = q.compile_filter(QUERY, flt, q.Ctx(now=now()), "filter.filter")
+    stmt = select(Event).where(Event.site_id == principal.site_id, cond).order_by(Event.created_date, Event.id)
+    return list(session.scalars(stmt.with_for_update()))
+
+
+def bulk_cancel(session: Session, principal: Principal, flt: Any) -> int:
+    """Bulk Cancel Events By Filter: every published event the filter selects (drafts and
+    events already canceled are passed over), all in one unit."""
+    events = [e for e in _matching(session, principal, flt) if e.state == EventState.PUBLISHED]
+    for e in events:
+        _cancel(session, principal, e)
+    return len(events)
+
+
+def bulk_delete(session: Session, principal: Principal, flt: Any) -> int:
+    """Bulk Delete Events By Filter: every event the filter selects, each as Delete Event
+    does (with what hangs on it); one refusal (sold tickets) refuses all."""
+    events = _matching(session, principal, flt)
+    for e in events:
+        _delete(session, principal, e)
+    session.flush()
+    return len(events)
+
+
 def delete(session: Session, principal: Principal, event_id: str) -> None:
     """Deletes the event and what hangs on it (its ticket definitions, through
     ``hooks.deleting``), each with its own `deleted` webhook."""
-    e = lock_for_update(session, principal.site_id, event_id)
+    _delete(session, principal, lock_for_update(session, principal.site_id, event_id))
+    session.flush()
+
+
+def _delete(session: Session, principal: Principal, e: Event) -> None:
     for react in hooks.deleting:
         react(session, principal, e)
     snapshot = wire.entity(e)
     _emit(session, principal, e, "deleted", {"deletedEvent": {"deletedEntity": snapshot}})
     session.delete(e)
-    session.flush()

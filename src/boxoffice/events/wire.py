@@ -71,3 +71,27 @@ def published_body(e: Event) -> dict[str, Any]:
         if k in ent:
             body[k] = ent[k]
     return {"actionEvent": {"body": body}}
+
+
+def canceled_body(e: Event, t: dt.datetime, user_id: str, has_guests: bool) -> dict[str, Any]:
+    """The EventCanceled action body, flat as the SDK types it."""
+    body = {"timestamp": iso(t), "eventId": e.id, "title": e.title, "userId": user_id, "hasGuests": has_guests}
+    return {"actionEvent": {"body": body}}
+
+
+def cloned_body(e: Event, src: Event, t: dt.datetime, user_id: str, definitions: dict[str, str]) -> dict[str, Any]:
+    """The EventCloned action body, flat as the SDK types it."""
+    ent = entity(e)
+    body: dict[str, Any] = {
+        "timestamp": iso(t),
+        "eventId": e.id,
+        "location": ent["location"],
+        "dateAndTimeSettings": ent["dateAndTimeSettings"],
+        "title": e.title,
+        "userId": user_id,
+        "status": ent["status"],
+        "derivedFromInstanceId": src.site_id,
+        "derivedFromEventId": src.id,
+        "ticketDefinitions": definitions,
+    }
+    return {"actionEvent": {"body": body}}

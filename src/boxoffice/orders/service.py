@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..db import advisory_lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event
+from ..events import service as events_service
+from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
 from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
@@ -334,6 +335,8 @@ def checkout(
     event = session.get(Event, req.event_id)
     if event is None or event.site_id != principal.site_id:
         raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
+    if event.state == EventState.CANCELED:
+        raise FailedPrecondition(f"Event {event.id} is canceled", code="EVENT_CANCELED")
 
     seats = sum(ln.quantity for ln in lines)
     guests = req.guests or []
@@ -509,9 +512,17 @@ def refuse_deleting_with_order(session: Session, r: TicketReservation) -> None:
         raise FailedPrecondition("The reservation has an order; cancel it instead", code="RESERVATION_HAS_ORDER")
 
 
-# An order ends with its reservation, and keeps it from being deleted.
+def event_has_guests(session: Session, event: Event) -> bool:
+    """Whether anyone registered for ``event``: an order that is paid, free or still open."""
+    stmt = select(Order.id).where(Order.event_id == event.id, Order.status.in_(CONFIRMED + OPEN)).limit(1)
+    return session.scalars(stmt).first() is not None
+
+
+# An order ends with its reservation, and keeps it from being deleted; an event knows
+# from its orders whether it has guests.
 reservations.hooks.ended.append(on_reservation_ended)
 reservations.hooks.deleting.append(refuse_deleting_with_order)
+events_service.hooks.has_guests.append(event_has_guests)
 
 
 def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:

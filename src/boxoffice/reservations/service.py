@@ -407,6 +407,8 @@ def _check(
     for d in sorted(mine.values(), key=lambda d: d.event_id):
         if d.event_state is None:
             raise NotFound(f"Event {d.event_id} not found", code="EVENT_NOT_FOUND")
+        if d.event_state == EventState.CANCELED:
+            raise FailedPrecondition(f"Event {d.event_id} is canceled", code="EVENT_CANCELED")
         if d.event_state != EventState.PUBLISHED:
             raise FailedPrecondition(f"Event {d.event_id} is not published", code="EVENT_NOT_PUBLISHED")
     currencies = {d.currency for d in mine.values()}

@@ -491,8 +491,44 @@ def delete_all_of_event(session: Session, principal: Principal, event: Event) ->
     session.flush()
 
 
-# Deleting an event deletes its definitions (or is refused while one has sales).
+def clone_all_of_event(session: Session, principal: Principal, src: Event, copy: Event) -> dict[str, str]:
+    """Clone Event: each definition of ``src`` again in ``copy``, in the same order, with
+    no sales; its own `created` event. Returns {original id: copy id}."""
+    t = now()
+    copied: dict[str, str] = {}
+    for old in session.scalars(select(TD).where(TD.event_id == src.id).order_by(TD.sort_index, TD.created_date)):
+        new = TD(
+            id=str(uuid.uuid4()),
+            site_id=copy.site_id,
+            event_id=copy.id,
+            revision=1,
+            created_date=t,
+            updated_date=t,
+            sold_count=0,
+            reserved_count=0,
+            event_seq=0,
+            **{c: getattr(old, c) for c in _COPIED},
+        )
+        plan_sale_transitions(new, t, creating=True, was=None)
+        session.add(new)
+        session.flush()
+        _emit(session, principal.webhook_identity(), new, "created", {"createdEvent": {"entity": wire.entity(new)}})
+        copied[old.id] = new.id
+    return copied
+
+
+# What a clone keeps of a definition (sales, ids, dates and the scheduler's marks are new).
+_COPIED = (
+    "name", "description", "policy_text", "hidden", "limited", "initial_limit", "actual_limit",
+    "fixed_price_cents", "guest_price_cents", "price_options", "pricing_type", "free", "currency",
+    "fee_type", "sale_start", "sale_end", "display_not_on_sale", "sort_index", "extended_fields",
+)
+
+
+# Deleting an event deletes its definitions (or is refused while one has sales); cloning
+# one copies them.
 events.hooks.deleting.append(delete_all_of_event)
+events.hooks.cloning.append(clone_all_of_event)
 
 
 def bulk_delete(session: Session, principal: Principal, flt: Any) -> int:

@@ -39,12 +39,13 @@ import {
   orders,
   tickets,
 } from './client.mjs';
+import * as policies from '@wix/auto_sdk_events_policies';
 
 const MINUTE = 60_000;
 const WAIT_MS = 10_000;
 const isGuid = (s) => typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets };
+const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets, policies };
 
 /**
  * Every event type the server sends, with the SDK handler that must receive it.
@@ -63,6 +64,11 @@ const HANDLERS = [
   ['wixEventsV2', 'onEventUpdated', 'wix.events.v3.event_updated'],
   ['wixEventsV2', 'onEventPublished', 'wix.events.v3.event_published'],
   ['wixEventsV2', 'onEventDeleted', 'wix.events.v3.event_deleted'],
+  ['wixEventsV2', 'onEventCanceled', 'wix.events.v3.event_canceled'],
+  ['wixEventsV2', 'onEventCloned', 'wix.events.v3.event_cloned'],
+  ['policies', 'onPolicyCreated', 'wix.events.v2.policy_created'],
+  ['policies', 'onPolicyUpdated', 'wix.events.v2.policy_updated'],
+  ['policies', 'onPolicyDeleted', 'wix.events.v2.policy_deleted'],
   ['ticketReservations', 'onTicketReservationCreated', 'wix.events.v1.ticket_reservation_created'],
   ['ticketReservations', 'onTicketReservationUpdated', 'wix.events.v1.ticket_reservation_updated'],
   ['ticketReservations', 'onTicketReservationDeleted', 'wix.events.v1.ticket_reservation_deleted'],

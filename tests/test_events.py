@@ -225,3 +225,20 @@ def test_clone_event_copies_settings_and_definitions_without_sales(api, database
     published = api.post(f"{EVENTS}/{src['id']}/clone", {"draft": False}).json()["event"]
     assert published["status"] == "UPCOMING"
     assert api.post(RES, {"ticketReservation": {"tickets": [{"ticketDefinitionId": b["id"], "quantity": 1}]}}).status_code == 200
+
+
+def test_clone_event_copies_policies_and_categories(api):
+    src = create_event(api, title="With Policies", draft=False)
+    for name in ("Refunds", "Photos"):
+        r = api.post("/events-policies/v2/policies", {"policy": {"eventId": src["id"], "name": name, "body": "<p>x</p>"}})
+        assert r.status_code == 200, r.text
+    cat = api.post("/events/v1/categories", {"category": {"name": "Workshops"}}).json()["category"]
+    assert api.post(f"/events/v1/categories/{cat['id']}/events", {"eventId": [src["id"]]}).status_code == 200
+    copy = api.post(f"{EVENTS}/{src['id']}/clone", {}).json()["event"]
+    q = {"query": {"filter": {"eventId": copy["id"]}, "sort": [{"fieldName": "sortIndex"}]}}
+    names = [p["name"] for p in api.post("/events-policies/v2/policies/query", q).json()["policies"]]
+    original = [p["name"] for p in api.post("/events-policies/v2/policies/query",
+                                            {"query": {"filter": {"eventId": src["id"]}, "sort": [{"fieldName": "sortIndex"}]}}).json()["policies"]]
+    assert names == original and len(names) == 2
+    listed = api.get(f"/events/v1/categories/{copy['id']}").json()["categories"]
+    assert [c["id"] for c in listed] == [cat["id"]]

@@ -16,6 +16,9 @@ from .api import errors
 from .api.middleware import BodyLimit, RequestIds
 from .auth import cursor_secret
 from .background import Background
+from .categories.routes import PREFIXES as CATEGORIES_PREFIXES
+from .categories.routes import events_router as categories_events_router
+from .categories.routes import router as categories_router
 from .config import Settings, get_settings
 from .db import Database
 from .events.routes import router as events_router
@@ -24,8 +27,12 @@ from .listener import Listener
 from .migrations import check_migrated
 from .orders.routes import checkout_router, orders_router, test_payments_router
 from .payments import Payments
+from .policies.routes import PREFIXES as POLICIES_PREFIXES
+from .policies.routes import router as policies_router
 from .reservations import service as reservations
 from .reservations.routes import router as reservations_router
+from .schedule.routes import PREFIXES as SCHEDULE_PREFIXES
+from .schedule.routes import router as schedule_router
 from .ticket_definitions import inventory, live
 from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
@@ -114,6 +121,10 @@ def create_app(
         (tickets_router, TICKETS_PREFIXES),
         (td_router, TD_PREFIXES),
         (events_router, EVENTS_PREFIXES),
+        (policies_router, POLICIES_PREFIXES),
+        (schedule_router, SCHEDULE_PREFIXES),
+        (categories_router, CATEGORIES_PREFIXES),
+        (categories_events_router, EVENTS_PREFIXES),
     ):
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)

@@ -43,6 +43,14 @@ MAX_PRICE_CENTS = 100_000_000
 # An order's total, in cents (all its tickets and fees): 10,000,000.00 is refused.
 MAX_ORDER_TOTAL_CENTS = 1_000_000_000
 
+# --- what one event or site may hold (each also a Wix rule where the typings give one) --
+# Policies per event (the typings: "up to 3 policies per event").
+POLICIES_PER_EVENT = 3
+# Schedule items in one event's draft (the typings give none).
+SCHEDULE_ITEMS_PER_EVENT = 500
+# Categories per site (the typings give none).
+CATEGORIES_PER_SITE = 100
+
 # --- webhooks ---------------------------------------------------------------------------
 # Subscriptions per site.
 MAX_SUBSCRIPTIONS_PER_SITE = 50

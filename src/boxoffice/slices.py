@@ -8,10 +8,13 @@ hook is missing whichever slice it happens to call.
 
 from __future__ import annotations
 
+from .categories import service as categories
 from .events import service as events
 from .orders import service as orders
+from .policies import service as policies
 from .reservations import service as reservations
+from .schedule import service as schedule
 from .ticket_definitions import service as ticket_definitions
 from .tickets import service as tickets
 
-__all__ = ["events", "orders", "reservations", "ticket_definitions", "tickets"]
+__all__ = ["categories", "events", "orders", "policies", "reservations", "schedule", "ticket_definitions", "tickets"]

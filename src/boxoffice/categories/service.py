@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import Session
 
-from .. import limits
+from .. import limits, ordering
 from .. import query as q
 from ..db import advisory_lock, lock, now
 from ..errors import AlreadyExists, FailedPrecondition, FilterParserError, InvalidArgument, NotFound, WixError
@@ -42,10 +42,6 @@ from .schemas import (
     CategoryIn,
     ReorderCategoryEventsRequest,
 )
-
-
-class InvalidReorder(WixError):
-    status, code = 400, "INVALID_REORDER_INSTRUCTION"
 
 
 def _manager(principal: Principal) -> bool:
@@ -421,9 +417,6 @@ def reorder(session: Session, principal: Principal, category_id: str, req: Reord
     if not req.event_id:
         raise InvalidArgument("eventId", "is required", "REQUIRED_FIELD")
     c = _lock_category(session, principal, category_id)
-    ref, place_after = (req.after_event_id, True) if req.after_event_id else (req.before_event_id, False)
-    if not ref:
-        raise InvalidReorder("Give beforeEventId or afterEventId")
     rows = list(
         session.scalars(
             select(CategoryEvent)
@@ -431,18 +424,11 @@ def reorder(session: Session, principal: Principal, category_id: str, req: Reord
             .order_by(CategoryEvent.sort_index, CategoryEvent.event_id)
         )
     )
-    by_id = {r.event_id: r for r in rows}
-    moving = by_id.get(req.event_id)
-    if moving is None:
-        raise NotFound(f"Event {req.event_id} is not in category {c.id}", code="EVENT_NOT_FOUND")
-    if ref not in by_id or ref == moving.event_id:
-        raise InvalidReorder(f"Reference event {ref} is not another event of category {c.id}")
-    order = [r for r in rows if r.event_id != moving.event_id]
-    i = next(i for i, r in enumerate(order) if r.event_id == ref)
-    order.insert(i + 1 if place_after else i, moving)
-    for n, r in enumerate(order):
-        if r.sort_index != n:
-            r.sort_index = n
+    ordering.move(
+        rows, lambda r: r.event_id, req.event_id, req.before_event_id, req.after_event_id,
+        missing=lambda: NotFound(f"Event {req.event_id} is not in category {c.id}", code="EVENT_NOT_FOUND"),
+        names=("beforeEventId", "afterEventId", f"another event of category {c.id}"),
+    )
     session.flush()
 
 

@@ -246,13 +246,7 @@ def create(session: Session, principal: Principal, req: CreateEventRequest) -> E
         event_seq=0,
     )
     _apply_dates(e, ev, creating=True)
-    if ev.slug is not None:
-        if not SLUG_RE.match(ev.slug):
-            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
-        _check_slug_free(session, principal.site_id, ev.slug, None)
-        e.slug = ev.slug
-    else:
-        e.slug = _unique_slug(session, principal.site_id, _slugify(ev.title))
+    _set_new_slug(session, principal, e, ev.slug)
     session.add(e)
     session.flush()
     _emit(session, principal, e, "created", {"createdEvent": {"entity": wire.entity(e)}})
@@ -292,13 +286,7 @@ def clone(session: Session, principal: Principal, event_id: str, req: CloneEvent
         event_seq=0,
     )
     _apply_dates(e, ev, creating=False)
-    if ev.slug is not None:
-        if not SLUG_RE.match(ev.slug):
-            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
-        _check_slug_free(session, principal.site_id, ev.slug, None)
-        e.slug = ev.slug
-    else:
-        e.slug = _unique_slug(session, principal.site_id, _slugify(e.title))
+    _set_new_slug(session, principal, e, ev.slug)
     session.add(e)
     session.flush()
     copied: dict[str, str] = {}
@@ -309,6 +297,17 @@ def clone(session: Session, principal: Principal, event_id: str, req: CloneEvent
         _emit(session, principal, e, "published", wire.published_body(e))
     _emit(session, principal, e, "cloned", wire.cloned_body(e, src, t, principal.identity_id, copied))
     return e
+
+
+def _set_new_slug(session: Session, principal: Principal, e: Event, requested: str | None) -> None:
+    """A new event's slug: the one asked for (a 409 if taken), else one made unique from its title."""
+    if requested is not None:
+        if not SLUG_RE.match(requested):
+            raise InvalidArgument("event.slug", "must be lowercase letters, digits and single dashes")
+        _check_slug_free(session, principal.site_id, requested, None)
+        e.slug = requested
+    else:
+        e.slug = _unique_slug(session, principal.site_id, _slugify(e.title))
 
 
 def _check_slug_free(session: Session, site_id: str, slug: str, event_id: str | None) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import ordering, outbox
 from .. import query as q
 from ..db import lock, now
-from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
+from ..errors import FailedPrecondition, InvalidArgument, NotFound
 from ..events import service as events
 from ..events.models import Event, EventState
 from ..identity import Permission, Principal
@@ -24,8 +24,6 @@ from .schemas import CreatePolicyRequest, ReorderEventPoliciesRequest, UpdatePol
 FQDN = "wix.events.v2.policy"
 
 
-class InvalidReorder(WixError):
-    status, code = 400, "INVALID_REORDER_INSTRUCTION"
 
 
 def _not_found(policy_id: str) -> NotFound:
@@ -229,21 +227,10 @@ def reorder(session: Session, principal: Principal, req: ReorderEventPoliciesReq
     wins (Wix: "only the last one defined will be executed"). Returns the event's
     policies in their new order."""
     event = events.lock_for_update(session, principal.site_id, req.event_id)
-    ref, place_after = (req.after_policy_id, True) if req.after_policy_id else (req.before_policy_id, False)
-    if not ref:
-        raise InvalidReorder("Give beforePolicyId or afterPolicyId")
-    policies = of_event(session, event.id, for_update=True)
-    by_id = {p.id: p for p in policies}
-    moving = by_id.get(req.policy_id)
-    if moving is None:
-        raise NotFound(f"Policy {req.policy_id} not found in event {event.id}", code="POLICY_NOT_FOUND")
-    if ref not in by_id or ref == moving.id:
-        raise InvalidReorder(f"Reference policy {ref} is not another policy of event {event.id}")
-    order = [p for p in policies if p.id != moving.id]
-    i = next(i for i, p in enumerate(order) if p.id == ref)
-    order.insert(i + 1 if place_after else i, moving)
-    for n, p in enumerate(order):
-        if p.sort_index != n:
-            p.sort_index = n
+    order = ordering.move(
+        of_event(session, event.id, for_update=True), lambda p: p.id, req.policy_id, req.before_policy_id, req.after_policy_id,
+        missing=lambda: NotFound(f"Policy {req.policy_id} not found in event {event.id}", code="POLICY_NOT_FOUND"),
+        names=("beforePolicyId", "afterPolicyId", f"another policy of event {event.id}"),
+    )
     session.flush()
     return order

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import ordering, outbox
 from .. import query as q
 from ..db import UTCDateTime, lock, now
-from ..errors import FailedPrecondition, InvalidArgument, NotFound, WixError
+from ..errors import FailedPrecondition, InvalidArgument, NotFound
 from ..events import service as events
 from ..events.models import Event, EventState
 from ..fields import field_mask, fieldsets
@@ -42,8 +42,6 @@ EVENT_DETAILS = Fieldset.EVENT_DETAILS.value
 MAX_PER_EVENT = 100
 
 
-class InvalidReorder(WixError):
-    status, code = 400, "INVALID_REORDER_INSTRUCTION"
 
 
 # --- values --------------------------------------------------------------------
@@ -547,25 +545,14 @@ def reorder(session: Session, principal: Principal, req: ReorderTicketDefinition
     event = events.lock_for_update(session, principal.site_id, req.event_id)
     after = req.after_definition_id or req.after_ticket_definition_id
     before = req.before_definition_id or req.before_ticket_definition_id
-    ref, place_after = (after, True) if after else (before, False)
-    if not ref:
-        raise InvalidReorder("Give beforeDefinitionId or afterDefinitionId")
     tds = list(session.scalars(select(TD).where(TD.event_id == event.id).order_by(TD.sort_index, TD.created_date)))
-    by_id = {td.id: td for td in tds}
-    moving = by_id.get(req.ticket_definition_id)
-    if moving is None:
-        raise NotFound(
-            f"Ticket definition {req.ticket_definition_id} not found in event {event.id}",
-            code="TICKET_DEFINITION_NOT_FOUND",
-        )
-    if ref not in by_id or ref == moving.id:
-        raise InvalidReorder(f"Reference ticket definition {ref} is not another definition of event {event.id}")
-    order = [td for td in tds if td.id != moving.id]
-    i = next(i for i, td in enumerate(order) if td.id == ref)
-    order.insert(i + 1 if place_after else i, moving)
-    for n, td in enumerate(order):
-        if td.sort_index != n:
-            td.sort_index = n
+    ordering.move(
+        tds, lambda td: td.id, req.ticket_definition_id, before, after,
+        missing=lambda: NotFound(
+            f"Ticket definition {req.ticket_definition_id} not found in event {event.id}", code="TICKET_DEFINITION_NOT_FOUND"
+        ),
+        names=("beforeDefinitionId", "afterDefinitionId", f"another definition of event {event.id}"),
+    )
     session.flush()
 
 

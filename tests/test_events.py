@@ -136,7 +136,7 @@ def test_get_event_by_slug(api, make_api):
     assert make_api(site="site-b").get(f"{EVENTS}/slug/{published['slug']}").status_code == 404
 
 
-def test_cancel_event_stops_selling_and_says_so(api, database):
+def test_cancel_event_stops_selling_and_says_so(api, database, make_api):
     from sqlalchemy import select
 
     from boxoffice.outbox.models import OutboxEvent
@@ -147,6 +147,9 @@ def test_cancel_event_stops_selling_and_says_so(api, database):
     held = reserve(api, td["id"])  # a hold made before the cancel
     api.post(CHECKOUT, {"eventId": ev["id"], "reservationId": reserve(api, td["id"])["id"], "guests": [guest_form()],
                         "options": {"payInPerson": True}})
+    visitor = make_api(identity="visitor")
+    assert visitor.post(f"{EVENTS}/{ev['id']}/cancel", {}).status_code == 403
+    assert make_api(site="site-b").post(f"{EVENTS}/{ev['id']}/cancel", {}).status_code == 404
     r = api.post(f"{EVENTS}/{ev['id']}/cancel", {})
     assert r.status_code == 200 and r.json()["event"]["status"] == "CANCELED"
     refused = api.post(RES, {"ticketReservation": {"tickets": [{"ticketDefinitionId": td["id"], "quantity": 1}]}})

@@ -105,11 +105,6 @@ def delete_event(eventId: str, db: DB, principal: Principal = Manage) -> JSON:
     return db.write(work)
 
 
-# Routes with a fixed segment after /v3/events come before /v3/events/{eventId} paths
-# of the same method would match them: FastAPI matches in order of declaration, and
-# the router is included whole, so these are safe where they are (no GET /v3/events/{x}/y).
-
-
 @router.get("/v3/events/slug/{slug}", response_model=EventResponse, summary="Get Event By Slug")
 def get_event_by_slug(
     slug: str, request: Request, db: DB, fields: list[EventField] | None = Query(None), principal: Principal = Read

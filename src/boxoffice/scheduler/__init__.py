@@ -75,12 +75,11 @@ JOBS: tuple[tuple[Callable[[Session, dt.datetime], bool], Callable[[Session, dt.
 
 
 def tick(db: Database) -> int:
-    """One pass: each job whose probe finds work runs in its own write unit."""
-    n = 0
-    for probe, job in JOBS:
-        if db.read(partial(_at_now, probe)):
-            n += db.write(partial(_at_now, job))
-    return n
+    """One pass: every probe in one read unit (an idle pass costs that one unit), then
+    each job that has work in a write unit of its own."""
+    t = now()
+    due = db.read(lambda s: [job for probe, job in JOBS if probe(s, t)])
+    return sum(db.write(partial(_at_now, job)) for job in due)
 
 
 def _at_now(fn: Callable[[Session, dt.datetime], T], session: Session) -> T:

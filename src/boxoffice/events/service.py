@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,11 @@ class Hooks:
     has_guests: list[Callable[[Session, Event], bool]] = field(default_factory=list)
     # cloning(session, principal, original, copy) -> {original id: copy id} of what it copied
     cloning: list[Callable[[Session, Principal, Event, Event], dict[str, str]]] = field(default_factory=list)
+    # presenting[fieldset](session, principal, events) -> {event id: {wire key: value}}: what a
+    # fieldset (FORM, AGENDA, CATEGORIES ...) adds to each event, from the slice that owns it
+    presenting: dict[str, list[Callable[[Session, Principal, Sequence[Event]], dict[str, dict[str, Any]]]]] = field(
+        default_factory=dict
+    )
 
 
 hooks = Hooks()

@@ -356,3 +356,29 @@ def test_alias_prefixes(api):
         r = api.post(f"{prefix}/draft", {"eventId": ev["id"], "item": item_body()})
         assert r.status_code == 200, r.text
         assert api.get(prefix, params={"eventId": ev["id"], "state": "DRAFT"}).status_code == 200
+
+
+def test_clone_event_copies_the_schedule_and_moves_it_with_the_dates(api):
+    """Clone Event: both versions of every item, new ids, moved by the shift of the start."""
+    ev = create_event(api, draft=False)
+    kept = add(api, ev["id"], name="Opening", tags=["talk"])
+    publish(api, ev["id"])
+    add(api, ev["id"], name="Draft only")
+    start = dt.datetime.fromisoformat(ev["dateAndTimeSettings"]["startDate"].replace("Z", "+00:00"))
+    later = start + dt.timedelta(days=7)
+    end = later + dt.timedelta(hours=3)
+    r = api.post(
+        f"{EVENTS}/{ev['id']}/clone",
+        {"event": {"dateAndTimeSettings": {"startDate": iso(later), "endDate": iso(end), "timeZoneId": "UTC"}}},
+    )
+    assert r.status_code == 200, r.text
+    copy = r.json()["event"]
+    items = listing(api, eventId=copy["id"], state=["DRAFT", "PUBLISHED"])["items"]
+    assert sorted(i["name"] for i in items if i["draft"]) == ["Draft only", "Opening"]
+    assert [i["name"] for i in items if not i["draft"]] == ["Opening"]
+    assert kept["id"] not in {i["id"] for i in items}
+    opening = next(i for i in items if i["name"] == "Opening" and not i["draft"])
+    assert opening["timeSlot"]["start"] == iso(T0 + dt.timedelta(days=7)) and opening["tags"] == ["talk"]
+    # the original is untouched
+    assert [i["name"] for i in listing(api, eventId=ev["id"])["items"]] == ["Opening"]
+    assert listing(api, eventId=copy["id"])["draftNotPublished"] is True

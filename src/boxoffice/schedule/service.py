@@ -291,6 +291,34 @@ def discard_draft(session: Session, principal: Principal, event_id: str) -> None
     _copy(session, events.lock_for_update(session, principal.site_id, event_id), to_draft=True)
 
 
+
+def clone_all_of_event(session: Session, principal: Principal, src: Event, copy: Event) -> dict[str, str]:
+    """Clone Event: the copy gets the original's schedule, both versions (draft and
+    published), each item under a new id shared by its two versions, so the copy's
+    ``draftNotPublished`` is the original's. A copy given other dates takes its schedule
+    along: every item moves by the shift of the event's start. Guests see none of it until
+    the copy is published. EventCloned's id map lists ticket definitions only."""
+    offset = dt.timedelta(0)
+    if src.start_date is not None and copy.start_date is not None:
+        offset = copy.start_date - src.start_date
+    new_ids: dict[str, str] = {}
+    for s in _versions(session, src.site_id, src.id):
+        c = ScheduleItem(
+            id=new_ids.setdefault(s.id, str(uuid.uuid4())), draft=s.draft, site_id=copy.site_id, event_id=copy.id,
+            name=s.name, description=s.description, stage_name=s.stage_name, tags=list(s.tags), status=s.status,
+            hidden=s.hidden, start=_shift(s.start, offset), end=_shift(s.end, offset), time_zone_id=s.time_zone_id,
+            created_date=s.created_date, updated_date=s.updated_date,
+        )
+        session.add(c)
+        session.flush()
+        _set_tags(session, c)
+    if new_ids:
+        _remember_changes(session, copy.site_id, copy.id)
+    return {}
+
+
+events.hooks.cloning.append(clone_all_of_event)
+
 # --- reading ------------------------------------------------------------------------
 
 

@@ -167,10 +167,12 @@ def record_legacy(
     entity_id: str,
     sequence: int,
     data: dict[str, Any],
+    prefix: str = LEGACY_PREFIX,
 ) -> None:
     """Append a legacy (non-domain) event such as ``OrderConfirmed``: its payload is the
     data itself. It carries ``id`` too, since legacy receivers get no envelope id to
-    drop duplicates by."""
+    drop duplicates by. ``prefix``: the event type's namespace (the forms' EventUpdated
+    is ``wix.events.events``)."""
     t = now()
     payload = {"id": str(uuid.uuid4()), "timestamp": iso(t), **data}
-    _append(session, [_row(site_id, identity, f"{LEGACY_PREFIX}.{name}", LEGACY_PREFIX, name, entity_id, sequence, payload, t)])
+    _append(session, [_row(site_id, identity, f"{prefix}.{name}", prefix, name, entity_id, sequence, payload, t)])

@@ -7,6 +7,7 @@
 //   @wix/auto_sdk_events_ticket-reservations 1.0.54      onTicketReservation{Created,Updated,Deleted}
 //   @wix/auto_sdk_events_orders 1.0.73                   onOrder{Initiated,Confirmed,Updated} (legacy)
 //   @wix/auto_sdk_events_tickets 1.0.51                  onTicketOrderUpdated (legacy, same type as OrderUpdated)
+//   @wix/auto_sdk_events_staff-members 1.0.56            onStaffMember{Created,Updated,Deleted}
 //
 // How it runs: a node:http receiver on 127.0.0.1 collects raw POST bodies; the site owner
 // (BOXOFFICE_OWNER_KEY, a `wix-user` key) subscribes it via POST /boxoffice/v1/webhooks and
@@ -40,12 +41,15 @@ import {
   tickets,
 } from './client.mjs';
 import * as policies from '@wix/auto_sdk_events_policies';
+import * as staffMembers from '@wix/auto_sdk_events_staff-members';
+import { ApiKeyStrategy } from '@wix/sdk';
+import { makeRewritingFetch } from './client.mjs';
 
 const MINUTE = 60_000;
 const WAIT_MS = 10_000;
 const isGuid = (s) => typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets, policies };
+const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets, policies, staffMembers };
 
 /**
  * Every event type the server sends, with the SDK handler that must receive it.
@@ -66,9 +70,15 @@ const HANDLERS = [
   ['wixEventsV2', 'onEventDeleted', 'wix.events.v3.event_deleted'],
   ['wixEventsV2', 'onEventCanceled', 'wix.events.v3.event_canceled'],
   ['wixEventsV2', 'onEventCloned', 'wix.events.v3.event_cloned'],
+  ['wixEventsV2', 'onEventReminder', 'wix.events.v3.event_reminder'],
+  ['wixEventsV2', 'onEventStarted', 'wix.events.v3.event_started'],
+  ['wixEventsV2', 'onEventEnded', 'wix.events.v3.event_ended'],
   ['policies', 'onPolicyCreated', 'wix.events.v2.policy_created'],
   ['policies', 'onPolicyUpdated', 'wix.events.v2.policy_updated'],
   ['policies', 'onPolicyDeleted', 'wix.events.v2.policy_deleted'],
+  ['staffMembers', 'onStaffMemberCreated', 'wix.events.staffmembers.v1.staff_member_created'],
+  ['staffMembers', 'onStaffMemberUpdated', 'wix.events.staffmembers.v1.staff_member_updated'],
+  ['staffMembers', 'onStaffMemberDeleted', 'wix.events.staffmembers.v1.staff_member_deleted'],
   ['ticketReservations', 'onTicketReservationCreated', 'wix.events.v1.ticket_reservation_created'],
   ['ticketReservations', 'onTicketReservationUpdated', 'wix.events.v1.ticket_reservation_updated'],
   ['ticketReservations', 'onTicketReservationDeleted', 'wix.events.v1.ticket_reservation_deleted'],
@@ -654,6 +664,94 @@ describe('webhooks: delivered to the SDK receiver (AppStrategy + client.webhooks
     const types = new Set(deliveries.filter((d) => d.path === '/only-deleted').map((d) => d.decoded?.eventType));
     assert.deepEqual([...types], ['wix.events.v3.event_deleted'], 'a filtered subscription gets only its event types');
     s.deleted = true;
+  });
+
+  test('the scheduler -> onEventReminder (30 minutes before), then onEventStarted and onEventEnded, once each', async () => {
+    need('ready');
+    // starts a little over 30 minutes from now: the "30 minutes" reminder comes due within seconds
+    const start = new Date(Date.now() + 30 * MINUTE + 3_000);
+    const input = eventInput(`Hooks lifecycle ${RUN_ID}`);
+    input.dateAndTimeSettings = { startDate: start, endDate: new Date(start.getTime() + 60 * MINUTE), timeZoneId: 'UTC' };
+    const e = await client().wixEventsV2.createEvent(input, { draft: false });
+    createdEventIds.push(e._id);
+    const { envelope: er } = await waitFor('wixEventsV2.onEventReminder', (x) => x.data?.eventId === e._id, { id: e._id, timeoutMs: WAIT_MS + 5_000 });
+    assertDomainMetadata(er.metadata, { fqdn: 'wix.events.v3.event', slug: 'reminder', entityId: e._id, identity: false });
+    // EventReminder (EV typings 4072-4099): timestamp, eventId, location, dateAndTimeSettings, title, userId, startsIn, hasGuests
+    assertDate(er.data.timestamp, 'data.timestamp (EventReminder.timestamp)');
+    assert.deepEqual(er.data.startsIn, { minutes: 30 });
+    assert.equal(er.data.title, input.title);
+    assertDate(er.data.dateAndTimeSettings?.startDate, 'data.dateAndTimeSettings.startDate');
+    assert.equal(er.data.hasGuests, false);
+
+    // moved into the past while upcoming: it starts now and ends now, once each
+    const newStart = new Date(Date.now() - 2 * MINUTE);
+    await client().wixEventsV2.updateEvent(e._id, {
+      event: { dateAndTimeSettings: { startDate: newStart, endDate: new Date(newStart.getTime() + MINUTE) } },
+    });
+    const { envelope: es } = await waitFor('wixEventsV2.onEventStarted', (x) => x.data?.eventId === e._id, { id: e._id });
+    assertDomainMetadata(es.metadata, { fqdn: 'wix.events.v3.event', slug: 'started', entityId: e._id, identity: false });
+    assertDate(es.data.timestamp, 'data.timestamp (EventStarted.timestamp)');
+    assert.equal(es.data.timestamp.getTime(), newStart.getTime(), 'EventStarted.timestamp is the start');
+    const { envelope: ee } = await waitFor('wixEventsV2.onEventEnded', (x) => x.data?.eventId === e._id, { id: e._id });
+    assertDomainMetadata(ee.metadata, { fqdn: 'wix.events.v3.event', slug: 'ended', entityId: e._id, identity: false });
+    assert.equal(ee.data.timestamp.getTime(), newStart.getTime() + MINUTE, 'EventEnded.timestamp is the end');
+    assert.equal(ee.data.hasGuests, false);
+    assert.ok(Number(ee.metadata.entityEventSequence) > Number(es.metadata.entityEventSequence));
+    await sleep(1_000);
+    const n = (h) => dispatched.filter((d) => d.handler === `wixEventsV2.${h}` && d.envelope.data?.eventId === e._id).length;
+    assert.deepEqual([n('onEventReminder'), n('onEventStarted'), n('onEventEnded')], [1, 1, 1], 'each exactly once');
+  });
+
+  test('staff members: create, first login, update, delete -> onStaffMember{Created,Updated,Deleted}', async () => {
+    need('ready');
+    const withKey = (apiKey) =>
+      createClient({
+        modules: { staffMembers },
+        ...(apiKey ? { auth: ApiKeyStrategy({ siteId: requireEnv('BOXOFFICE_SITE_ID'), apiKey }) } : {}),
+        fetch: makeRewritingFetch(requireEnv('BOXOFFICE_URL')),
+      }).staffMembers;
+    const sm = withKey(requireEnv('BOXOFFICE_API_KEY'));
+    const fqdn = 'wix.events.staffmembers.v1.staff_member';
+    const m = await sm.createStaffMember({ name: `Hooks staff ${RUN_ID}`, permissions: ['CHECK_IN_GUESTS'], allEvents: {} });
+    const { envelope: c } = await waitFor('staffMembers.onStaffMemberCreated', (x) => x.metadata.entityId === m._id, { id: m._id });
+    assertDomainMetadata(c.metadata, { fqdn, slug: 'created', entityId: m._id });
+    assert.equal(c.entity?._id, m._id, 'entity._id (REST id renamed)');
+    assert.equal(c.entity.name, `Hooks staff ${RUN_ID}`);
+    assert.equal(c.entity.status, 'PENDING');
+    assert.deepEqual(c.entity.permissions, ['CHECK_IN_GUESTS']);
+    assert.deepEqual(c.entity.allEvents, {});
+    assert.equal(c.entity.loginLink, undefined, 'a webhook never carries the login link (a credential)');
+    assertDate(c.entity._createdDate, 'entity._createdDate');
+    assertDate(c.entity._updatedDate, 'entity._updatedDate');
+
+    // the first login makes it HAS_ACCESS: an update made by the staff member itself
+    const token = new URLSearchParams(new URL(m.loginLink).hash.slice(1)).get('loginToken');
+    await withKey(null).loginStaffMember(token);
+    const { envelope: l } = await waitFor(
+      'staffMembers.onStaffMemberUpdated',
+      (x) => x.metadata.entityId === m._id && x.entity?.status === 'HAS_ACCESS',
+      { id: m._id },
+    );
+    assertDomainMetadata(l.metadata, { fqdn, slug: 'updated', entityId: m._id, identity: false });
+    assert.equal(l.metadata.identity?.identityType, 'UNKNOWN', `a staff member's own change, got ${JSON.stringify(l.metadata.identity)}`);
+    assert.equal(l.entity.revision, '2');
+
+    const u = await sm.updateStaffMember(m._id, { revision: '2', name: `Hooks staff renamed ${RUN_ID}` });
+    const { envelope: up } = await waitFor(
+      'staffMembers.onStaffMemberUpdated',
+      (x) => x.metadata.entityId === m._id && x.entity?.revision === u.revision,
+      { id: m._id },
+    );
+    assertDomainMetadata(up.metadata, { fqdn, slug: 'updated', entityId: m._id });
+    assert.equal(up.entity.name, `Hooks staff renamed ${RUN_ID}`);
+    assertDate(up.entity._updatedDate, 'entity._updatedDate');
+    assert.ok(Number(up.metadata.entityEventSequence) > Number(c.metadata.entityEventSequence));
+
+    await sm.deleteStaffMember(m._id);
+    const { envelope: d } = await waitFor('staffMembers.onStaffMemberDeleted', (x) => x.metadata.entityId === m._id, { id: m._id });
+    assertDomainMetadata(d.metadata, { fqdn, slug: 'deleted', entityId: m._id });
+    assert.equal(d.entity?._id, m._id, 'deletedEvent.deletedEntity reaches the handler as entity');
+    assert.equal(d.entity.name, `Hooks staff renamed ${RUN_ID}`);
   });
 
   test('wire: bare compact RS256 JWT with kid; claims {data: string, iat, exp}; envelope strings', async () => {

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, UTCDateTime, now
+from .db import Base, UTCDateTime, after_commit, now
 from .identity import DEFAULT_PERMISSIONS, IdentityType, Permission, Principal
 
 
@@ -50,24 +50,64 @@ def _hash(key: str) -> str:
 def create_api_key(
     session: Session, site_id: str, identity: IdentityType, permissions: frozenset[Permission] | None = None
 ) -> str:
-    """Create the site if new and a key for it; returns the raw key (only its hash is kept)."""
+    """Create the site if new and a key for it; returns the raw key (only its hash is kept).
+    (A ``staff`` key made here belongs to no staff member: every call refuses it, 401.
+    Login Staff Member makes the real ones.)"""
+    return issue_key(session, site_id, identity, str(uuid.uuid4()), permissions)[1]
+
+
+def issue_key(
+    session: Session,
+    site_id: str,
+    identity: IdentityType,
+    identity_id: str,
+    permissions: frozenset[Permission] | None = None,
+) -> tuple[ApiKey, str]:
+    """A new key of ``identity_id`` (the site is made if new): its row and the raw key,
+    which is shown once; only its hash is kept."""
     if session.get(Site, site_id) is None:
         session.add(Site(id=site_id, created_date=now()))
         session.flush()
     raw = "bo_" + secrets.token_urlsafe(32)
     perms = DEFAULT_PERMISSIONS[identity] if permissions is None else permissions
-    session.add(
-        ApiKey(
-            id=str(uuid.uuid4()),
-            site_id=site_id,
-            key_hash=_hash(raw),
-            identity_type=identity.value,
-            identity_id=str(uuid.uuid4()),
-            permissions=",".join(sorted(p.value for p in perms)),
-            created_date=now(),
+    row = ApiKey(
+        id=str(uuid.uuid4()),
+        site_id=site_id,
+        key_hash=_hash(raw),
+        identity_type=identity.value,
+        identity_id=identity_id,
+        permissions=",".join(sorted(p.value for p in perms)),
+        created_date=now(),
+    )
+    session.add(row)
+    return row, raw
+
+
+def key_of(session: Session, raw_key: str) -> ApiKey | None:
+    """The key row of a raw key, if it exists (read in the caller's unit, never cached)."""
+    return session.scalars(select(ApiKey).where(ApiKey.key_hash == _hash(raw_key))).first()
+
+
+def revoke_keys(session: Session, site_id: str, identity: IdentityType, identity_id: str, keep_newest: int = 0) -> int:
+    """Delete an identity's keys in the caller's unit (all, or all but its ``keep_newest``
+    newest) and, once the unit commits, forget them in this process's key cache; returns
+    how many went. Another process's cache may still resolve such a key for up to
+    ``auth_cache_seconds``: whatever a revoked identity may do must also check its
+    identity in the database (staff do: ``staff_members.service.scope``)."""
+    rows = list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.site_id == site_id, ApiKey.identity_type == identity.value, ApiKey.identity_id == identity_id)
+            .order_by(ApiKey.created_date.desc(), ApiKey.id)
         )
     )
-    return raw
+    gone = rows[keep_newest:]
+    for row in gone:
+        session.delete(row)
+    if gone:
+        hashes = [row.key_hash for row in gone]
+        after_commit(session, f"auth.revoke:{hashes[0]}", lambda: _cache.forget(hashes))
+    return len(gone)
 
 
 class _KeyCache:
@@ -88,6 +128,11 @@ class _KeyCache:
             if len(self._items) > 10_000:
                 self._items.clear()
             self._items[h] = (time.monotonic(), p)
+
+    def forget(self, hashes: list[str]) -> None:
+        with self._lock:
+            for h in hashes:
+                self._items.pop(h, None)
 
 
 _cache = _KeyCache()

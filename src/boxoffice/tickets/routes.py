@@ -16,6 +16,8 @@ from ..identity import Permission, Principal
 from ..links import Urls
 from ..orders.routes import urls
 from ..orders.wire import ticket_wire
+from ..staff_members import service as staff
+from ..staff_members import wire as staff_wire
 from . import service
 from .schemas import (
     CheckInRequest,
@@ -30,7 +32,18 @@ router = APIRouter(tags=["Tickets"])
 extras = APIRouter(tags=["Boxoffice extensions"])
 
 Manage = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
+# ... and a staff member's key, for the events it is assigned to (the service confines it)
+CheckIn = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS, staff=True)
 FIELDSETS = {"TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"}
+
+
+def _shown(session: Session, principal: Principal, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tickets as the caller may see them: a staff member without READ_GUEST_FORM gets
+    no form answers."""
+    scope = staff.scope(session, principal)
+    if scope is None or scope.guest_forms:
+        return tickets
+    return [staff_wire.without_guest_forms(t) for t in tickets]
 
 
 def _fieldsets(values: Any) -> set[str]:
@@ -38,7 +51,7 @@ def _fieldsets(values: Any) -> set[str]:
 
 
 @router.get("/v1/tickets", response_model=ListTicketsResponse, summary="List Tickets")
-def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def list_tickets(request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(
         request,
         ("eventId", "orderNumber", "ticketNumber", "orderStatus", "fieldset", "state", "memberId", "facet",
@@ -55,7 +68,7 @@ def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSO
                 "total": total,
                 "offset": p["offset"],
                 "limit": p["limit"],
-                "tickets": [ticket_wire(tk, o, fs, u) for tk, o in rows],
+                "tickets": _shown(session, principal, [ticket_wire(tk, o, fs, u) for tk, o in rows]),
                 "facets": facets,
             }
         )
@@ -64,12 +77,12 @@ def list_tickets(request: Request, db: DB, principal: Principal = Manage) -> JSO
 
 
 @router.get("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Get Ticket")
-def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fs = _fieldsets(p.get("fieldset")) or None
     def work(session: Session) -> JSON:
         tk, o = service.get(session, principal, ticketNumber, p.get("eventId"))
-        return JSON({"ticket": ticket_wire(tk, o, fs, urls(request, principal))})
+        return JSON({"ticket": _shown(session, principal, [ticket_wire(tk, o, fs, urls(request, principal))])[0]})
 
     return db.read(work)
 
@@ -86,18 +99,18 @@ def update_ticket(ticketNumber: str, request: Request, db: DB, body: UpdateTicke
 
 
 @router.post("/v1/tickets/check-in", response_model=TicketsResponse, summary="Check In Tickets")
-def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: Principal = Manage) -> JSON:
+def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: Principal = CheckIn) -> JSON:
     u = urls(request, principal)
 
     def work(session: Session) -> dict[str, Any]:
         pairs = service.check_in(session, principal, body.event_id, body.ticket_number)
-        return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
+        return {"tickets": _shown(session, principal, [ticket_wire(tk, o, None, u) for tk, o in pairs])}
 
     return JSON(db.write(work))
 
 
 @router.delete("/v1/tickets/check-in", response_model=TicketsResponse, summary="Delete Ticket Check-In")
-def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def delete_ticket_check_in(request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(request, ("ticketNumber",), 100, 100)
     if not p.get("eventId") or not p.get("ticketNumber"):
         raise InvalidArgument("eventId" if not p.get("eventId") else "ticketNumber", "is required", "REQUIRED_FIELD")
@@ -105,7 +118,7 @@ def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Mana
 
     def work(session: Session) -> dict[str, Any]:
         pairs = service.delete_check_in(session, principal, p["eventId"], p["ticketNumber"])
-        return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in pairs]}
+        return {"tickets": _shown(session, principal, [ticket_wire(tk, o, None, u) for tk, o in pairs])}
 
     return JSON(db.write(work))
 
@@ -114,24 +127,24 @@ def delete_ticket_check_in(request: Request, db: DB, principal: Principal = Mana
 
 
 @extras.post("/boxoffice/v1/check-in/scan", response_model=TicketResponse, summary="Check in by QR code")
-def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principal = Manage) -> JSON:
+def scan_ticket(request: Request, db: DB, body: ScanRequest, principal: Principal = CheckIn) -> JSON:
     """The QR code on a ticket holds a signed payload; a forged or altered one is refused (428)."""
     u = urls(request, principal)
 
     def work(session: Session) -> dict[str, Any]:
         tk, o = service.scan(session, principal, secret(request), body.code)
-        return {"ticket": ticket_wire(tk, o, None, u)}
+        return {"ticket": _shown(session, principal, [ticket_wire(tk, o, None, u)])[0]}
 
     return JSON(db.write(work))
 
 
 @extras.get("/boxoffice/v1/check-in/{ticketAndEvent}", response_model=TicketResponse, summary="A ticket's checkInUrl")
-def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def check_in_page(ticketAndEvent: str, request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     """What a ticket's ``checkInUrl`` shows staff: the ticket and its check-in state."""
     number, _, event_id = ticketAndEvent.partition(",")
     def work(session: Session) -> JSON:
         tk, o = service.get(session, principal, number, event_id or None)
-        return JSON({"ticket": ticket_wire(tk, o, None, urls(request, principal))})
+        return JSON({"ticket": _shown(session, principal, [ticket_wire(tk, o, None, urls(request, principal))])[0]})
 
     return db.read(work)
 

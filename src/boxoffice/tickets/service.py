@@ -3,6 +3,10 @@
 Check-in rules: only tickets of confirmed orders (PAID, FREE); never a canceled
 ticket; a second check-in is refused with the time of the first; each check-in keeps
 who and when. A batch checks in all its tickets or none.
+
+A staff member's key (identity ``staff``) lists, reads and checks in only the tickets of
+the events it is assigned to (``staff_members.service.scope``): naming another event is
+403, another event's ticket looked up by number is 404.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..money import legacy_money
 from ..orders import service as orders
 from ..orders.models import Order
 from ..orders.wire import guest_name
+from ..staff_members import service as staff
 from ..timefmt import iso
 from .models import Ticket
 from .pdf import InvalidTicketCode, TicketPage, render_tickets_pdf, sign_ticket_code, verify_ticket_code
@@ -59,17 +64,25 @@ def _with_order(principal: Principal) -> Any:
 
 
 def get(session: Session, principal: Principal, ticket_number: str, event_id: str | None = None) -> tuple[Ticket, Order]:
+    scope = staff.scope(session, principal)
+    if scope and event_id:
+        scope.check(event_id)
     stmt = _with_order(principal).where(Ticket.ticket_number == ticket_number)
     if event_id:
         stmt = stmt.where(Ticket.event_id == event_id)
     row = session.execute(stmt).first()
-    if row is None:
+    if row is None or (scope and not scope.allows(row[0].event_id)):
         raise NotFound(f"Ticket {ticket_number} not found", code="TICKET_NOT_FOUND")
     return row[0], row[1]
 
 
 def list_tickets(session: Session, principal: Principal, p: dict[str, Any]) -> tuple[list[tuple[Ticket, Order]], int, dict]:
     stmt = _with_order(principal)
+    scope = staff.scope(session, principal)
+    if scope:
+        for event_id in p.get("eventId") or []:
+            scope.check(event_id)
+        stmt = scope.restrict(stmt, Ticket.event_id)
     for key, col in (
         ("eventId", Ticket.event_id),
         ("orderNumber", Ticket.order_number),
@@ -121,6 +134,9 @@ def list_tickets(session: Session, principal: Principal, p: dict[str, Any]) -> t
 
 
 def _locked(session: Session, principal: Principal, event_id: str, numbers: list[str]) -> list[tuple[Ticket, Order]]:
+    scope = staff.scope(session, principal)
+    if scope:
+        scope.check(event_id)
     found = {
         tk.ticket_number: (tk, o)
         for tk, o in session.execute(

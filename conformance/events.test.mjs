@@ -389,3 +389,102 @@ describe('cloneEvent', () => {
     assert.deepEqual(defs.items.map((d) => d.name), ['Clone TD']);
   });
 });
+
+describe('the whole Event object', () => {
+  const IMAGE = 'wix:image://v1/abc123.jpg/gloves.jpg#originWidth=800&originHeight=600';
+  const RICH = {
+    nodes: [{ type: 'PARAGRAPH', id: 'p1', nodes: [{ type: 'TEXT', id: '', nodes: [], textData: { text: 'Bring gloves', decorations: [] } }] }],
+    metadata: { version: 1, id: 'doc-1' },
+  };
+  const ALL = ['DETAILS', 'TEXTS', 'REGISTRATION', 'URLS', 'SEO_SETTINGS', 'AGENDA', 'CATEGORIES'];
+  const settings = () => ({
+    shortDescription: 'Hands-on leather work',
+    mainImage: IMAGE,
+    description: RICH,
+    guestListSettings: { displayedPublicly: true },
+    onlineConferencing: { enabled: true, type: 'WEBINAR' },
+    seoSettings: { slug: `seo-${RUN_ID}`.toLowerCase(), advancedSeoData: { settings: { preventAutoRedirect: true, keywords: [{ term: 'leather', isMain: true }] } } },
+    agendaSettings: { enabled: false },
+    eventDisplaySettings: { hideEventDetailsButton: true },
+  });
+
+  test('createEvent / getEvent round-trip every field an organiser sets, each fieldset returning what it names', async () => {
+    const input = { ...eventInput(`EV whole ${RUN_ID}`), ...settings() };
+    input.location.address = { formatted: '1 Main St, Springfield', city: 'Springfield', country: 'US', subdivision: 'NY' };
+    input.registration = {
+      initialType: 'TICKETING',
+      tickets: { guestsAssignedSeparately: true, ticketLimitPerOrder: 10, taxSettings: { type: 'ADDED_AT_CHECKOUT', name: 'VAT', rate: '21.5' } },
+      external: { url: 'https://tickets.example.com/e/1' },
+      allowedGuestTypes: 'MEMBER',
+      registrationPaused: false,
+    };
+    const e = await ev().createEvent(input, { draft: true, fields: ALL });
+    createdEventIds.push(e._id);
+    const g = await ev().getEvent(e._id, { fields: ALL });
+    for (const got of [e, g]) {
+      assert.equal(got.mainImage, IMAGE, 'mainImage comes back as the SDK image string');
+      assert.deepEqual(got.description, RICH);
+      assert.equal(got.shortDescription, 'Hands-on leather work');
+      assert.deepEqual(got.guestListSettings, { displayedPublicly: true });
+      assert.deepEqual(got.onlineConferencing, { enabled: true, type: 'WEBINAR' });
+      assert.equal(got.seoSettings.advancedSeoData.settings.keywords[0].term, 'leather');
+      assert.equal(got.agendaSettings.enabled, false);
+      assert.equal(typeof got.agendaSettings.pageUrl, 'string', 'agendaSettings.pageUrl is a page URL (the SDK joins base and path)');
+      assert.deepEqual(got.eventDisplaySettings, { hideEventDetailsButton: true });
+      assert.equal(got.location.address.subdivisionFullname, 'New York');
+      assert.deepEqual(got.registration.tickets.taxSettings, { type: 'ADDED_AT_CHECKOUT', name: 'VAT', rate: '21.5' });
+      assert.equal(got.registration.tickets.ticketLimitPerOrder, 10);
+      assert.equal(got.registration.external.url, 'https://tickets.example.com/e/1');
+      assert.equal(got.registration.allowedGuestTypes, 'MEMBER');
+      assert.equal(got.registration.tickets.soldOut, false);
+      assert.ok(got.calendarUrls.google.startsWith('https://calendar.google.com/calendar/render?action=TEMPLATE'), got.calendarUrls.google);
+      assert.ok(got.eventPageUrl.endsWith(`/event-details/${got.slug}`), `eventPageUrl: ${got.eventPageUrl}`);
+      assert.deepEqual(got.categories, { categories: [] });
+      assert.equal(got.dateAndTimeSettings.formatted.startDate.length > 0, true);
+    }
+    const plain = await ev().getEvent(e._id);
+    for (const k of ['shortDescription', 'mainImage', 'description', 'registration', 'seoSettings', 'agendaSettings', 'calendarUrls', 'eventPageUrl']) {
+      assert.equal(plain[k] ?? null, null, `${k} only with its fieldset`);
+    }
+    assert.deepEqual(plain.guestListSettings, { displayedPublicly: true }, 'guestListSettings is a base field');
+  });
+
+  test('updateEvent({agendaSettings: {enabled: true}}) sticks and leaves every other setting as it was', async () => {
+    const e = await ev().createEvent({ ...eventInput(`EV agenda ${RUN_ID}`), ...settings() }, { draft: true, fields: ALL });
+    createdEventIds.push(e._id);
+    const u = await ev().updateEvent(e._id, { event: { agendaSettings: { enabled: true } }, fields: ALL });
+    assert.equal(u.agendaSettings.enabled, true);
+    const g = await ev().getEvent(e._id, { fields: ALL });
+    assert.equal(g.agendaSettings.enabled, true, 'agendaSettings.enabled sticks');
+    for (const k of ['mainImage', 'description', 'guestListSettings', 'onlineConferencing', 'seoSettings', 'eventDisplaySettings', 'shortDescription', 'location']) {
+      assert.deepEqual(g[k], e[k], `${k} untouched`);
+    }
+    const copy = (await ev().cloneEvent(e._id, { fields: ALL })).event;
+    createdEventIds.push(copy._id);
+    assert.equal(copy.agendaSettings.enabled, true, 'Clone Event copies the settings');
+    assert.deepEqual(copy.description, RICH);
+  });
+
+  test('calendarUrls.ics is an ICS file a calendar app opens without credentials', async () => {
+    const e = await ev().createEvent(eventInput(`EV ics ${RUN_ID}`), { draft: false, fields: ['DETAILS'] });
+    createdEventIds.push(e._id);
+    const res = await fetch(e.calendarUrls.ics);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/calendar/);
+    const body = await res.text();
+    assert.match(body, /BEGIN:VEVENT/);
+    assert.ok(body.includes(`UID:${e._id}@boxoffice`));
+  });
+
+  test('a 6th SEO keyword or a 50,001-character detailedDescription -> 400', async () => {
+    await expectWixError(
+      ev().createEvent({ ...eventInput('x'), seoSettings: { advancedSeoData: { settings: { keywords: Array(6).fill({ term: 'k' }) } } } }, { draft: true }),
+      { status: 400, validation: true, field: /keywords/ },
+    );
+    await expectWixError(ev().createEvent({ ...eventInput('x'), detailedDescription: 'x'.repeat(50_001) }, { draft: true }), {
+      status: 400,
+      validation: true,
+      field: /detailedDescription/,
+    });
+  });
+});

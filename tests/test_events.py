@@ -1,4 +1,5 @@
-"""Events v3 (the subset ticket definitions need)."""
+"""Events v3: create, update, publish, query, slugs, delete, cancel (the whole Event object:
+tests/test_event_details.py; lifecycle webhooks: tests/test_event_lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def test_create_draft_get_update_publish(api, database):
     reg = r.json()["event"]["registration"]
     assert reg["initialType"] == "TICKETING" and reg["type"] == "TICKETING"
     r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"id": ev["id"], "title": "Leather Workshop II", "shortDescription": "Hands on"}})
+    assert "shortDescription" not in r.json()["event"]  # a DETAILS field
+    r = api.get(f"{EVENTS}/{ev['id']}", params={"fields": "DETAILS"})
     e = r.json()["event"]
     assert e["title"] == "Leather Workshop II" and e["shortDescription"] == "Hands on" and e["revision"] == "2"
     assert e["location"] == ev["location"] and e["dateAndTimeSettings"] == ev["dateAndTimeSettings"]

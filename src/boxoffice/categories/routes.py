@@ -13,7 +13,9 @@ from .. import query as q
 from ..api.deps import DB, require
 from ..api.http import JSON, get_params, secret
 from ..errors import InvalidArgument
+from ..events import service as events_service
 from ..events.schemas import EventField, QueryEventsResponse
+from ..events.wire import Links
 from ..fields import fieldsets, list_param
 from ..identity import Permission, Principal
 from ..schemas import Empty
@@ -216,6 +218,8 @@ def list_events_by_category(
     def work(session: Session) -> JSON:
         rows, total = service.list_events_by_category(session, principal, categoryId, limit, offset)
         meta = {"count": len(rows), "offset": offset or 0, "total": total, "tooManyToCount": False}
-        return JSON({"events": wire.events(rows, wanted), "pagingMetadata": meta})
+        links = Links(str(request.base_url).rstrip("/"), secret(request))
+        events = events_service.present(session, principal, rows, wanted, links)
+        return JSON({"events": events, "pagingMetadata": meta})
 
     return db.read(work)

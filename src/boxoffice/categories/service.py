@@ -18,7 +18,7 @@ The SDK defines no webhooks for categories, so none are written to the outbox.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, select
@@ -30,7 +30,9 @@ from ..db import advisory_lock, lock, now
 from ..errors import AlreadyExists, FailedPrecondition, FilterParserError, InvalidArgument, NotFound, WixError
 from ..events import service as events
 from ..events.models import Event, EventState
+from ..events.schemas import EventField
 from ..identity import Permission, Principal
+from ..timefmt import iso
 from . import wire
 from .models import STATE_COLUMNS, Category, CategoryEvent, CategoryState
 from .schemas import (
@@ -485,3 +487,39 @@ def clone_all_of_event(session: Session, principal: Principal, src: Event, copy:
 
 events.hooks.deleting.append(delete_all_of_event)
 events.hooks.cloning.append(clone_all_of_event)
+
+# An event carries at most this many categories (Events v3 typings: categories @maxSize 10).
+EVENT_CATEGORIES_MAX = 10
+
+
+def present_categories(session: Session, principal: Principal, evs: Sequence[Event]) -> dict[str, dict[str, Any]]:
+    """Events v3's CATEGORIES fieldset: ``categories: {categories: [EventCategory]}`` per
+    event (id, name, createdDate, hidden, type), oldest category first, at most 10; a
+    visitor does not see HIDDEN ones. One query for all the events."""
+    ids = [e.id for e in evs]
+    rows = (
+        session.execute(
+            select(CategoryEvent.event_id, Category)
+            .join(Category, Category.id == CategoryEvent.category_id)
+            .where(CategoryEvent.event_id.in_(ids), _visible(principal))
+            .order_by(CategoryEvent.event_id, Category.created_date, Category.id)
+        ).all()
+        if ids
+        else []
+    )
+    found: dict[str, list[dict[str, Any]]] = {e.id: [] for e in evs}
+    for event_id, c in rows:
+        if len(found[event_id]) < EVENT_CATEGORIES_MAX:
+            found[event_id].append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "createdDate": iso(c.created_date),
+                    "hidden": c.state_hidden,
+                    "type": "RECURRING_EVENT" if c.state_recurring_event else "MANUAL",
+                }
+            )
+    return {event_id: {"categories": {"categories": cats}} for event_id, cats in found.items()}
+
+
+events.hooks.presenting.setdefault(EventField.CATEGORIES.value, []).append(present_categories)

@@ -13,6 +13,18 @@ from ..db import Base, Text, UTCDateTime
 # at most 50). Not limitPerCheckout, which is per ticket definition.
 DEFAULT_TICKET_LIMIT_PER_ORDER = 20
 
+# The event_reminder webhooks (the typings: "In total there are 6 reminders: 7 days,
+# 3 days, 1 day, 2 hours, 1 hour, 30 minutes" before the start), earliest first, each
+# with its ``startsIn`` (a TimeDuration).
+REMINDERS: tuple[tuple[dt.timedelta, dict[str, int]], ...] = (
+    (dt.timedelta(days=7), {"days": 7}),
+    (dt.timedelta(days=3), {"days": 3}),
+    (dt.timedelta(days=1), {"days": 1}),
+    (dt.timedelta(hours=2), {"hours": 2}),
+    (dt.timedelta(hours=1), {"hours": 1}),
+    (dt.timedelta(minutes=30), {"minutes": 30}),
+)
+
 
 class EventState(StrEnum):
     """What an organiser decided; the wire ``status`` adds the clock (UPCOMING/STARTED/ENDED)."""
@@ -47,6 +59,24 @@ class Event(Base):
     published_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last entityEventSequence used
+    # What an organiser sets besides the above, as the wire spells it (events/wire.py's
+    # FIELDSETS says which fieldset returns which): the REST image object, the deprecated
+    # plain-text description, the RichContent description, and ``settings`` =
+    # {guestListSettings, onlineConferencing, seoSettings, agendaSettings,
+    # eventDisplaySettings, eventPageUrl}. ``user_id``: who created the event.
+    main_image: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    detailed_description: Mapped[str | None] = mapped_column(Text(50_000))
+    description: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    # The scheduler's bookkeeping (event_started / event_ended / event_reminder), as
+    # ticket definitions keep theirs: the start and end an event_started / event_ended
+    # was emitted for, the time up to which reminders are dealt with, and when the
+    # scheduler next has something to do for this event (indexed; NULL = nothing).
+    started_for: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    ended_for: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    reminded_until: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    next_lifecycle: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
 
     def status_at(self, t: dt.datetime) -> str:
         """The wire status: DRAFT / CANCELED as decided, else UPCOMING / STARTED / ENDED by the clock."""
@@ -61,4 +91,5 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "slug", name="uq_events_site_slug"),
         Index("ix_events_site_created", "site_id", "created_date", "id"),
+        Index("ix_events_next_lifecycle", "next_lifecycle"),
     )

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ..api.deps import DB, require
 from ..api.http import JSON, get_params, secret
 from ..fields import fieldsets, list_param
 from ..identity import Permission, Principal
+from ..links import Urls
 from . import service, wire
 from .schemas import (
     BulkEventsByFilterRequest,
@@ -30,6 +32,8 @@ from .schemas import (
 )
 
 router = APIRouter(tags=["Events v3"])
+# Mounted once, without the SDK prefixes: the calendarUrls.ics links.
+calendar_router = APIRouter(tags=["Events v3"])
 
 Manage = require(Permission.MANAGE_EVENTS)
 Read = require(Permission.READ_EVENTS, Permission.MANAGE_EVENTS)
@@ -39,11 +43,19 @@ def _fields(values: list[Any] | None) -> list[str] | None:
     return None if values is None else fieldsets(values, EventField, "fields")
 
 
+def links(request: Request) -> wire.Links:
+    """This server's URL as the caller reached it, and the secret that signs ICS links."""
+    return wire.Links(str(request.base_url).rstrip("/"), secret(request))
+
+
+def _one(session: Session, principal: Principal, e: Any, fields: list[str] | None, request: Request) -> JSON:
+    return JSON({"event": service.present_one(session, principal, e, fields, links(request))})
+
+
 @router.post("/v3/events", response_model=EventResponse, summary="Create Event")
-def create_event(db: DB, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
+def create_event(request: Request, db: DB, body: CreateEventRequest, principal: Principal = Manage) -> JSON:
     def work(session: Session) -> JSON:
-        e = service.create(session, principal, body)
-        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+        return _one(session, principal, service.create(session, principal, body), _fields(body.fields), request)
 
     return db.write(work)
 
@@ -58,16 +70,16 @@ def get_event(
 ) -> JSON:
     def work(session: Session) -> JSON:
         e = service.get(session, principal, eventId)
-        return JSON({"event": wire.to_wire(e, _fields(list_param(get_params(request), "fields")))})
+        return _one(session, principal, e, _fields(list_param(get_params(request), "fields")), request)
 
     return db.read(work)
 
 
 @router.patch("/v3/events/{eventId}", response_model=EventResponse, summary="Update Event")
-def update_event(eventId: str, db: DB, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
+def update_event(eventId: str, request: Request, db: DB, body: UpdateEventRequest, principal: Principal = Manage) -> JSON:
     def work(session: Session) -> JSON:
         e = service.update(session, principal, eventId, body)
-        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+        return _one(session, principal, e, _fields(body.fields), request)
 
     return db.write(work)
 
@@ -75,13 +87,14 @@ def update_event(eventId: str, db: DB, body: UpdateEventRequest, principal: Prin
 @router.post("/v3/events/{eventId}/publish", response_model=EventResponse, summary="Publish Draft Event")
 def publish_draft_event(
     eventId: str,
+    request: Request,
     db: DB,
     body: PublishDraftEventRequest = Body(default_factory=PublishDraftEventRequest),
     principal: Principal = Manage,
 ) -> JSON:
     def work(session: Session) -> JSON:
         e = service.publish(session, principal, eventId)
-        return JSON({"event": wire.to_wire(e, _fields(body.fields))})
+        return _one(session, principal, e, _fields(body.fields), request)
 
     return db.write(work)
 
@@ -90,8 +103,8 @@ def publish_draft_event(
 def query_events(request: Request, db: DB, body: QueryEventsRequest, principal: Principal = Read) -> JSON:
     def work(session: Session) -> JSON:
         page = service.query(session, principal, body, secret(request))
-        fields = _fields(body.fields)
-        return JSON({"events": [wire.to_wire(e, fields) for e in page.rows], "pagingMetadata": page.metadata})
+        events = service.present(session, principal, page.rows, _fields(body.fields), links(request))
+        return JSON({"events": events, "pagingMetadata": page.metadata})
 
     return db.read(work)
 
@@ -113,7 +126,7 @@ def get_event_by_slug(
     wanted = _fields(list_param(get_params(request), "fields"))
 
     def work(session: Session) -> JSON:
-        return JSON({"event": wire.to_wire(service.get_by_slug(session, principal, slug), wanted)})
+        return _one(session, principal, service.get_by_slug(session, principal, slug), wanted, request)
 
     return db.read(work)
 
@@ -129,10 +142,14 @@ def count_events_by_status(db: DB, body: CountEventsByStatusRequest, principal: 
 
 @router.post("/v3/events/{eventId}/cancel", response_model=EventResponse, summary="Cancel Event")
 def cancel_event(
-    eventId: str, db: DB, body: CancelEventRequest = Body(default_factory=CancelEventRequest), principal: Principal = Manage
+    eventId: str,
+    request: Request,
+    db: DB,
+    body: CancelEventRequest = Body(default_factory=CancelEventRequest),
+    principal: Principal = Manage,
 ) -> JSON:
     def work(session: Session) -> JSON:
-        return JSON({"event": wire.to_wire(service.cancel(session, principal, eventId), _fields(body.fields))})
+        return _one(session, principal, service.cancel(session, principal, eventId), _fields(body.fields), request)
 
     return db.write(work)
 
@@ -161,9 +178,27 @@ def bulk_delete_events_by_filter(db: DB, body: BulkEventsByFilterRequest, princi
 
 @router.post("/v3/events/{eventId}/clone", response_model=EventResponse, summary="Clone Event")
 def clone_event(
-    eventId: str, db: DB, body: CloneEventRequest = Body(default_factory=CloneEventRequest), principal: Principal = Manage
+    eventId: str,
+    request: Request,
+    db: DB,
+    body: CloneEventRequest = Body(default_factory=CloneEventRequest),
+    principal: Principal = Manage,
 ) -> JSON:
     def work(session: Session) -> JSON:
-        return JSON({"event": wire.to_wire(service.clone(session, principal, eventId, body), _fields(body.fields))})
+        return _one(session, principal, service.clone(session, principal, eventId, body), _fields(body.fields), request)
 
     return db.write(work)
+
+
+@calendar_router.get(
+    "/boxoffice/v1/calendar/{siteId}/{eventId}.ics",
+    response_class=Response,
+    summary="An event as an ICS calendar file (signed link)",
+)
+def event_calendar_file(siteId: str, eventId: str, request: Request, db: DB) -> Response:
+    """Opened by calendar apps without credentials (calendarUrls.ics): the `sig` in the
+    link is the authorisation. Drafts and events without dates are 404."""
+    sig = get_params(request).get("sig", "")
+    u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
+    body = db.read(lambda session: service.calendar_file(session, u, eventId, sig if isinstance(sig, str) else ""))
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Content-Disposition": 'inline; filename="event.ics"'})

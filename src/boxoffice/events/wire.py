@@ -1,33 +1,228 @@
 """Events v3 on the wire (`@wix/auto_sdk_events_wix-events-v-2`) and the bodies of their
-domain events. Presentation only."""
+domain events. Presentation only: what other slices add to an event (its form, its
+categories, its tickets' prices) comes through ``service.present``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from ..db import now
+from ..links import Urls
 from ..timefmt import iso
 from .models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
 from .schemas import EventField
 
+# Which fieldset (`fields`) adds which top-level field: the typings' RequestedFields,
+# one line each. Without fieldsets an event carries BASE only. FORM and CATEGORIES come
+# from the forms and categories slices, REGISTRATION's ticket prices and soldOut from
+# ticket definitions, DASHBOARD (summaries) from orders (all through
+# events.hooks.presenting). FEED (a discussion feed token) and ONLINE_CONFERENCING_SESSION
+# (a provider's session links) add nothing: no feed or conferencing provider exists here.
+FIELDSETS: dict[str, tuple[str, ...]] = {
+    EventField.DETAILS.value: ("shortDescription", "mainImage", "calendarUrls"),
+    EventField.TEXTS.value: ("description", "detailedDescription"),
+    EventField.REGISTRATION.value: ("registration",),
+    EventField.URLS.value: ("eventPageUrl",),
+    EventField.FORM.value: ("form",),
+    EventField.DASHBOARD.value: ("summaries",),
+    EventField.FEED.value: ("feed",),
+    EventField.ONLINE_CONFERENCING_SESSION.value: (),
+    EventField.SEO_SETTINGS.value: ("seoSettings",),
+    EventField.AGENDA.value: ("agendaSettings",),
+    EventField.CATEGORIES.value: ("categories",),
+}
+BASE = (
+    "id", "title", "slug", "status", "location", "dateAndTimeSettings", "instanceId", "userId",
+    "guestListSettings", "onlineConferencing", "eventDisplaySettings",
+    "createdDate", "updatedDate", "publishedDate", "revision",
+)  # fmt: skip
+# What webhooks carry of an event: every fieldset this server computes, except FORM (the
+# form has its own API) and those that add nothing.
+WEBHOOK_FIELDS = (
+    EventField.DETAILS.value,
+    EventField.TEXTS.value,
+    EventField.REGISTRATION.value,
+    EventField.URLS.value,
+    EventField.SEO_SETTINGS.value,
+    EventField.AGENDA.value,
+    EventField.CATEGORIES.value,
+)
+# Settings kept in Event.settings, by wire name.
+SETTINGS = ("guestListSettings", "onlineConferencing", "seoSettings", "agendaSettings", "eventDisplaySettings")
+# Where an event's page is on the site unless the organiser gives `eventPageUrl` (Wix's own path).
+EVENT_PAGE_PATH = "/event-details/{slug}"
+GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
 
-def _registration_status(e: Event) -> str:
-    if e.state == EventState.DRAFT:
+
+@dataclass(frozen=True)
+class Links:
+    """What URLs are made of: this server's base URL and the instance secret (signs the
+    ICS link, which calendar apps open without credentials)."""
+
+    base: str
+    secret: bytes
+
+    def ics(self, e: Event) -> str:
+        sig = Urls(self.base, self.secret, e.site_id).sig("event-ics", e.id)
+        return f"{self.base}/boxoffice/v1/calendar/{e.site_id}/{e.id}.ics?sig={sig}"
+
+
+# --- time zones and formatted dates -------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def known_zones() -> frozenset[str]:
+    """The IANA zones this machine knows (empty without a time-zone database)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str | None) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name or "Etc/UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _date(t: dt.datetime) -> str:
+    return f"{t:%B} {t.day}, {t.year}"
+
+
+def _time(t: dt.datetime) -> str:
+    return f"{(t.hour % 12) or 12}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+
+
+def _gmt(t: dt.datetime) -> str:
+    off = t.utcoffset() or dt.timedelta(0)
+    if not off:
+        return "GMT"
+    sign, off = ("-", -off) if off < dt.timedelta(0) else ("+", off)
+    h, m = divmod(int(off.total_seconds()) // 60, 60)
+    return f"GMT{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def formatted(e: Event) -> dict[str, str]:
+    """dateAndTimeSettings.formatted, in English, in the event's time zone, as the typings'
+    examples: `September 1, 2015 at 10:20 AM – September 5, 2015 at 12:14 PM` (several
+    days), `February 1, 2018, 12:10 PM – 2:50 PM GMT+2` (one day, zone shown)."""
+    ds = e.date_settings or {}
+    if e.date_tbd or e.start_date is None or e.end_date is None:
+        msg = ds.get("dateAndTimeTbdMessage") or ""
+        return {"dateAndTime": msg, "startDate": "", "startTime": "", "endDate": "", "endTime": ""}
+    tz = zone(ds.get("timeZoneId"))
+    s, en = e.start_date.astimezone(tz), e.end_date.astimezone(tz)
+    shown = f" {_gmt(s)}" if ds.get("showTimeZone") else ""
+    hide = bool(ds.get("hideEndDate"))
+    if hide:
+        text = f"{_date(s)}, {_time(s)}{shown}"
+    elif s.date() == en.date():
+        text = f"{_date(s)}, {_time(s)} – {_time(en)}{shown}"
+    else:
+        text = f"{_date(s)} at {_time(s)} – {_date(en)} at {_time(en)}{shown}"
+    return {
+        "dateAndTime": text,
+        "startDate": _date(s),
+        "startTime": _time(s),
+        "endDate": "" if hide else _date(en),
+        "endTime": "" if hide else _time(en),
+    }
+
+
+# --- the event ------------------------------------------------------------------------
+
+
+def registration_status(e: Event, t: dt.datetime) -> str:
+    """registration.status from what was decided and the clock (ticket definitions turn
+    OPEN_TICKETS into CLOSED_AUTOMATICALLY when every ticket is sold)."""
+    if e.state == EventState.DRAFT or e.registration_type == "NONE":
         return "UNKNOWN_REGISTRATION_STATUS"
-    if e.state == EventState.CANCELED:
+    reg = e.registration or {}
+    if e.state == EventState.CANCELED or reg.get("registrationDisabled") or reg.get("registrationPaused"):
         return "CLOSED_MANUALLY"
-    return {"TICKETING": "OPEN_TICKETS", "RSVP": "OPEN_RSVP", "EXTERNAL": "OPEN_EXTERNAL"}.get(
-        e.registration_type, "CLOSED_MANUALLY"
-    )
+    if e.status_at(t) == "ENDED":
+        return "CLOSED_AUTOMATICALLY"
+    if e.registration_type == "RSVP":
+        rsvp = reg.get("rsvp") or {}
+        if rsvp.get("startDate") and rsvp["startDate"] > iso(t):
+            return "SCHEDULED_RSVP"
+        if rsvp.get("endDate") and rsvp["endDate"] <= iso(t):
+            return "CLOSED_AUTOMATICALLY"
+        return "OPEN_RSVP"
+    return {"TICKETING": "OPEN_TICKETS", "EXTERNAL": "OPEN_EXTERNAL"}.get(e.registration_type, "CLOSED_MANUALLY")
 
 
-def to_wire(e: Event, fields: list[str] | None = None, t: dt.datetime | None = None) -> dict[str, Any]:
+def _registration(e: Event, t: dt.datetime) -> dict[str, Any]:
+    reg = dict(e.registration or {})
+    tickets = dict(reg.pop("tickets", None) or {})
+    tickets.setdefault("guestsAssignedSeparately", False)
+    tickets.setdefault("ticketLimitPerOrder", DEFAULT_TICKET_LIMIT_PER_ORDER)
+    if e.currency:
+        tickets["currency"] = e.currency
+    out: dict[str, Any] = {
+        "initialType": e.initial_type,
+        "type": e.registration_type,
+        "status": registration_status(e, t),
+        "allowedGuestTypes": "VISITOR_OR_MEMBER",
+        "registrationPaused": False,
+        "registrationDisabled": False,
+        **reg,
+        "tickets": tickets,
+    }
+    return out
+
+
+def _location_text(e: Event) -> str:
+    loc = e.location or {}
+    addr = loc.get("address") or {}
+    parts = [loc.get("name"), addr.get("formattedAddress") or addr.get("addressLine") or addr.get("city")]
+    return ", ".join(p for p in parts if p)
+
+
+def page_url(e: Event, links: Links | None) -> dict[str, str] | None:
+    """eventPageUrl {base, path}: the organiser's, else this server's base and Wix's path."""
+    given = (e.settings or {}).get("eventPageUrl")
+    if given:
+        return dict(given)
+    if links is None:
+        return None
+    return {"base": links.base, "path": EVENT_PAGE_PATH.format(slug=e.slug)}
+
+
+def calendar_urls(e: Event, links: Links | None) -> dict[str, str]:
+    """calendarUrls as Wix makes them: a Google Calendar "render?action=TEMPLATE" link
+    (title, UTC dates, location, details) and a signed link to this server's ICS file."""
+    dates = ""
+    if not e.date_tbd and e.start_date is not None and e.end_date is not None:
+        dates = f"{e.start_date:%Y%m%dT%H%M%SZ}/{e.end_date:%Y%m%dT%H%M%SZ}"
+    details = "\n".join(p for p in (e.short_description, formatted(e)["dateAndTime"], _location_text(e)) if p)
+    query = {"action": "TEMPLATE", "text": e.title, "dates": dates, "location": _location_text(e), "details": details}
+    out = {"google": f"{GOOGLE_CALENDAR}?{urlencode(query)}"}
+    if links is not None and not e.date_tbd and e.start_date is not None:
+        out["ics"] = links.ics(e)
+    return out
+
+
+def to_wire(
+    e: Event, fields: Iterable[str] | None = None, t: dt.datetime | None = None, links: Links | None = None
+) -> dict[str, Any]:
+    """The event's own fields for ``fields`` (BASE plus what FIELDSETS says each adds);
+    what other slices add is merged in by service.present."""
     t = t or now()
-    ds = dict(e.date_settings)
+    wanted = set(BASE)
+    for f in fields or ():
+        wanted.update(FIELDSETS.get(f, ()))
+    ds = dict(e.date_settings or {})
     ds["startDate"], ds["endDate"] = iso(e.start_date), iso(e.end_date)
     ds = {k: v for k, v in ds.items() if v is not None}
     ds.setdefault("recurrenceStatus", "ONE_TIME")
+    ds["formatted"] = formatted(e)
+    settings = e.settings or {}
     out: dict[str, Any] = {
         "id": e.id,
         "title": e.title,
@@ -36,38 +231,45 @@ def to_wire(e: Event, fields: list[str] | None = None, t: dt.datetime | None = N
         "location": e.location,
         "dateAndTimeSettings": ds,
         "instanceId": e.site_id,
+        "userId": e.user_id,
+        "guestListSettings": settings.get("guestListSettings") or {"displayedPublicly": False},
+        "onlineConferencing": settings.get("onlineConferencing") or {"enabled": False},
+        "eventDisplaySettings": settings.get("eventDisplaySettings") or {},
         "createdDate": iso(e.created_date),
         "updatedDate": iso(e.updated_date),
+        "publishedDate": iso(e.published_date),
         "revision": str(e.revision),
+        "shortDescription": e.short_description,
+        "mainImage": e.main_image,
+        "description": e.description,
+        "detailedDescription": e.detailed_description,
     }
-    if e.short_description is not None:
-        out["shortDescription"] = e.short_description
-    if e.published_date is not None:
-        out["publishedDate"] = iso(e.published_date)
-    if fields and EventField.REGISTRATION.value in fields:
-        tickets = dict(e.registration.get("tickets") or {})
-        tickets.setdefault("ticketLimitPerOrder", DEFAULT_TICKET_LIMIT_PER_ORDER)
-        if e.currency:
-            tickets["currency"] = e.currency
-        out["registration"] = {
-            "initialType": e.initial_type,
-            "type": e.registration_type,
-            "status": _registration_status(e),
-            "tickets": tickets,
-        }
-    return out
+    if "calendarUrls" in wanted:
+        out["calendarUrls"] = calendar_urls(e, links)
+    if "registration" in wanted:
+        out["registration"] = _registration(e, t)
+    if "eventPageUrl" in wanted:
+        out["eventPageUrl"] = page_url(e, links)
+    if "seoSettings" in wanted:
+        out["seoSettings"] = {"hidden": False, **(settings.get("seoSettings") or {})}
+    if "agendaSettings" in wanted:
+        agenda: dict[str, Any] = {"enabled": False, **(settings.get("agendaSettings") or {})}
+        page = page_url(e, links)
+        if page is not None:
+            agenda["pageUrl"] = {"base": page["base"], "path": page["path"].rstrip("/") + "/schedule"}
+        out["agendaSettings"] = agenda
+    return {k: v for k, v in out.items() if k in wanted and v is not None}
 
 
 def entity(e: Event) -> dict[str, Any]:
-    """The event as webhooks carry it: every fieldset this server stores."""
-    return to_wire(e, [EventField.REGISTRATION.value])
+    """The event's own fields as webhooks carry them (service.entity adds the other slices')."""
+    return to_wire(e, WEBHOOK_FIELDS)
 
 
-def published_body(e: Event) -> dict[str, Any]:
+def published_body(ent: dict[str, Any]) -> dict[str, Any]:
     """The EventPublished action body, flat as the SDK types it (not the entity)."""
-    ent = entity(e)
-    body = {"timestamp": iso(now()), "eventId": e.id}
-    for k in ("status", "title", "shortDescription", "location", "dateAndTimeSettings", "registration"):
+    body = {"timestamp": iso(now()), "eventId": ent["id"]}
+    for k in ("status", "title", "shortDescription", "location", "dateAndTimeSettings", "eventPageUrl", "registration"):
         if k in ent:
             body[k] = ent[k]
     return {"actionEvent": {"body": body}}
@@ -81,7 +283,7 @@ def canceled_body(e: Event, t: dt.datetime, user_id: str, has_guests: bool) -> d
 
 def cloned_body(e: Event, src: Event, t: dt.datetime, user_id: str, definitions: dict[str, str]) -> dict[str, Any]:
     """The EventCloned action body, flat as the SDK types it."""
-    ent = entity(e)
+    ent = to_wire(e, (), t)
     body: dict[str, Any] = {
         "timestamp": iso(t),
         "eventId": e.id,
@@ -95,3 +297,83 @@ def cloned_body(e: Event, src: Event, t: dt.datetime, user_id: str, definitions:
         "ticketDefinitions": definitions,
     }
     return {"actionEvent": {"body": body}}
+
+
+def started_body(e: Event, t: dt.datetime, has_guests: bool) -> dict[str, Any]:
+    """The EventStarted action body (typings: timestamp, eventId, hasGuests)."""
+    return {"actionEvent": {"body": {"timestamp": iso(t), "eventId": e.id, "hasGuests": has_guests}}}
+
+
+def ended_body(e: Event, t: dt.datetime, has_guests: bool) -> dict[str, Any]:
+    """The EventEnded action body (typings: timestamp, eventId, hasGuests)."""
+    return {"actionEvent": {"body": {"timestamp": iso(t), "eventId": e.id, "hasGuests": has_guests}}}
+
+
+def reminder_body(e: Event, t: dt.datetime, starts_in: dict[str, int], has_guests: bool) -> dict[str, Any]:
+    """The EventReminder action body (typings: timestamp, eventId, location,
+    dateAndTimeSettings, title, userId, startsIn, hasGuests)."""
+    ent = to_wire(e, (), t)
+    body: dict[str, Any] = {
+        "timestamp": iso(t),
+        "eventId": e.id,
+        "location": ent["location"],
+        "dateAndTimeSettings": ent["dateAndTimeSettings"],
+        "title": e.title,
+        "startsIn": starts_in,
+        "hasGuests": has_guests,
+    }
+    if e.user_id:
+        body["userId"] = e.user_id
+    return {"actionEvent": {"body": body}}
+
+
+# --- the ICS file ----------------------------------------------------------------------
+
+
+def _ics_text(s: str) -> str:
+    return s.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 §3.1: lines of at most 75 octets, continued with CRLF + space."""
+    out: list[bytes] = []
+    cur = b""
+    for ch in line:
+        b = ch.encode()
+        if len(cur) + len(b) > (74 if out else 75):
+            out.append(cur)
+            cur = b""
+        cur += b
+    out.append(cur)
+    return "\r\n ".join(part.decode() for part in out)
+
+
+def ics(e: Event, t: dt.datetime) -> str:
+    """The event as an iCalendar file (RFC 5545): one VEVENT, times in UTC."""
+
+    def stamp(x: dt.datetime) -> str:
+        return f"{x.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Boxoffice//Events v3//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{e.id}@boxoffice",
+        f"DTSTAMP:{stamp(t)}",
+        f"LAST-MODIFIED:{stamp(e.updated_date)}",
+        f"DTSTART:{stamp(e.start_date)}",
+        f"DTEND:{stamp(e.end_date)}",
+        f"SUMMARY:{_ics_text(e.title)}",
+        f"STATUS:{'CANCELLED' if e.state == EventState.CANCELED else 'CONFIRMED'}",
+        f"SEQUENCE:{e.revision}",
+    ]
+    if e.short_description:
+        lines.append(f"DESCRIPTION:{_ics_text(e.short_description)}")
+    where = _location_text(e)
+    if where:
+        lines.append(f"LOCATION:{_ics_text(where)}")
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(_fold(line) + "\r\n" for line in lines)

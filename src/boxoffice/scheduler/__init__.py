@@ -2,12 +2,17 @@
 
 * ``sale_started`` / ``sale_ended`` once per definition per transition (each definition
   remembers the boundary it emitted for, so downtime is caught up exactly once);
+* ``event_started`` / ``event_ended`` / ``event_reminder`` (7 days, 3 days, 1 day, 2 hours,
+  1 hour and 30 minutes before the start) of published events, the same way
+  (``events.service.emit_lifecycle``: each event remembers the start and end it emitted
+  for and how far its reminders are dealt with; after downtime started/ended go once,
+  and of the reminders missed only the latest, only before the start);
 * reservations past their hold expire (their seats already read as free: lazy expiry);
 * pay-in-person orders past their hold are canceled and their seats go back on sale.
 
 Each job is one unit of work of its own (a failure of one does not undo another), run
 by :class:`Scheduler` every ``BOXOFFICE_TICK_SECONDS`` in ``boxoffice serve`` (by
-default) or ``boxoffice worker``. Next here: event started/ended and reminders.
+default) or ``boxoffice worker``.
 Delivering what these jobs write to the outbox is the webhook worker's business.
 """
 
@@ -25,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from .. import slices  # every slice, so that every hook is registered
 from ..db import Database, now
+from ..events import service as events
 from ..identity import SYSTEM_IDENTITY
 from ..orders import service as orders
 from ..reservations import service as reservations
@@ -69,6 +75,7 @@ def sale_transitions_due(session: Session, t: dt.datetime) -> bool:
 # (is there work?, do it): each a read probe and a write unit of its own
 JOBS: tuple[tuple[Callable[[Session, dt.datetime], bool], Callable[[Session, dt.datetime], int]], ...] = (
     (sale_transitions_due, emit_sale_transitions),
+    (events.lifecycle_due, events.emit_lifecycle),
     (reservations.overdue_exists, reservations.release_overdue),
     (orders.overdue_offline_exists, orders.release_overdue_offline),
 )

@@ -83,7 +83,7 @@ def to_wire(
     if td.extended_fields:
         out["extendedFields"] = td.extended_fields
     if EVENT_DETAILS in fields and event is not None:
-        ev = events_wire.to_wire(event, None, t)
+        ev = events_wire.to_wire(event, [events_wire.EventField.DETAILS.value], t)
         out["eventDetails"] = {
             k: ev[k] for k in ("title", "shortDescription", "location", "dateAndTimeSettings", "status") if k in ev
         }

@@ -61,6 +61,8 @@ if [[ "$local_mode" == 1 ]]; then
   # the paid flow checks out with the built-in `test` payment provider (development and
   # CI only; a real server configures a real provider)
   export BOXOFFICE_TEST_PAYMENTS=1
+  # confirmation e-mails of the orders the suite makes: into the scratch directory, not the repository
+  export BOXOFFICE_MAIL_DIR="$tmpdir/mail"
 
   "$boxoffice" migrate >"$tmpdir/migrate.log" 2>&1 || { cat "$tmpdir/migrate.log" >&2; exit 2; }
   BOXOFFICE_API_KEY="$("$boxoffice" keys create --site "$site" --identity app | tail -n 1)"

@@ -1,28 +1,36 @@
-"""What runs beside the API: the webhook worker and the scheduler, as daemon threads
-(``boxoffice serve`` runs one of these unless BOXOFFICE_BACKGROUND=0; so does each
-``boxoffice worker`` process)."""
+"""What runs beside the API: the webhook worker, the mail worker and the scheduler, as
+daemon threads (``boxoffice serve`` runs one of these unless BOXOFFICE_BACKGROUND=0; so
+does each ``boxoffice worker`` process)."""
 
 from __future__ import annotations
 
 import threading
 
 from . import outbox
+from .config import get_settings
 from .db import Database
+from .mail import worker as mail
 from .scheduler import Scheduler
 from .webhooks.worker import Worker, WorkerSettings
 
 
 class Background:
-    """The worker and the scheduler as daemon threads (serve runs one of these; so does
-    `boxoffice worker`)."""
+    """The workers and the scheduler as daemon threads (serve runs one of these; so does
+    `boxoffice worker`). ``mail_settings``: the mail worker's settings (default: from the
+    environment, ``MailSettings.from_settings``)."""
 
-    def __init__(self, db: Database, tick_seconds: float = 0.2, settings: WorkerSettings | None = None) -> None:
+    def __init__(
+        self, db: Database, tick_seconds: float = 0.2, settings: WorkerSettings | None = None,
+        mail_settings: mail.MailSettings | None = None,
+    ) -> None:
         self.db = db
         self.worker = Worker(db, settings)
+        self.mail = mail.MailLoop(db, mail_settings or mail.MailSettings.from_settings(get_settings()))
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self.worker.serve, args=(self._stop,), name="boxoffice-worker", daemon=True),
             threading.Thread(target=self._wakeups, name="boxoffice-wakeups", daemon=True),
+            threading.Thread(target=self.mail.serve, args=(self._stop,), name="boxoffice-mail", daemon=True),
         ]
         for th in self._threads:
             th.start()
@@ -40,6 +48,7 @@ class Background:
         self.scheduler.stop()
         self._stop.set()
         outbox.committed.set()
+        mail.committed.set()
         self.worker.poke()
         for th in self._threads:
             th.join(timeout=15)

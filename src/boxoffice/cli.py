@@ -1,4 +1,4 @@
-"""The `boxoffice` command: serve, migrate, keys."""
+"""The `boxoffice` command: serve, migrate, keys, worker, webhooks, orders."""
 
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ def _worker(args: argparse.Namespace) -> int:
     from . import outbox
     from .background import Background
     from .listener import Listener
+    from .mail import worker as mail
     from .migrations import NotMigrated, check_migrated
     from .webhooks.worker import WorkerSettings
 
@@ -113,8 +114,8 @@ def _worker(args: argparse.Namespace) -> int:
         ws.max_attempts = args.max_attempts
     bg = Background(db, args.tick, ws)
     # PostgreSQL: woken at once when an API process commits deliveries
-    listener = None if db.is_sqlite else Listener(db, {outbox.CHANNEL: outbox.wake})
-    print("boxoffice: worker running (webhook delivery, sale transitions, reservation expiry)", file=sys.stderr)
+    listener = None if db.is_sqlite else Listener(db, {outbox.CHANNEL: outbox.wake, mail.CHANNEL: mail.wake})
+    print("boxoffice: worker running (webhook delivery, e-mail, sale transitions, reservation expiry)", file=sys.stderr)
     try:
         while not stop.wait(0.5):
             pass
@@ -171,6 +172,36 @@ def _webhooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _orders(args: argparse.Namespace) -> int:
+    """`orders resend-confirmation ORDER [--site S]`: queue the buyer's confirmation
+    e-mail again (a new message, to the order's own address); the worker sends it."""
+    from . import slices  # noqa: F401 - every hook registered
+    from .errors import WixError
+    from .identity import Principal
+    from .mail import service as mail
+
+    db = _db()
+    try:
+        sites = [args.site] if args.site else db.read(lambda s: mail.find_order_site(s, args.order))
+        if not sites:
+            print(f"boxoffice: order {args.order} not found", file=sys.stderr)
+            return 2
+        if len(sites) > 1:
+            print(f"boxoffice: order {args.order} exists in several sites ({', '.join(sites)}): name one with --site",
+                  file=sys.stderr)
+            return 2
+        operator = Principal(sites[0], IdentityType.APP, "boxoffice-cli", frozenset({Permission.MANAGE_ORDERS}))
+        m = db.write(lambda s: mail.resend_confirmation(s, operator, args.order))
+        print(f"boxoffice: confirmation of order {args.order} queued (message {m.message_id})", file=sys.stderr)
+        print(m.id)
+    except WixError as e:
+        print(f"boxoffice: {e.description}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
 def _keys_webhook(args: argparse.Namespace) -> int:
     """Create the webhook signing key pair (once) and print its SPKI public key."""
     from .webhooks import signing
@@ -209,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     kw = ksub.add_parser("webhook", help="create the webhook signing key pair if needed; print its public key (PEM)")
     kw.set_defaults(func=_keys_webhook)
 
-    w = sub.add_parser("worker", help="deliver webhooks, emit sale_started/sale_ended, expire reservations")
+    w = sub.add_parser("worker", help="deliver webhooks and e-mail, emit sale_started/sale_ended, expire reservations")
     w.add_argument("--tick", type=float, default=0.2, help="seconds between scheduler passes")
     w.add_argument("--concurrency", type=int, help="deliveries in flight (BOXOFFICE_WEBHOOK_CONCURRENCY, 32)")
     w.add_argument("--max-attempts", type=int, help="attempts before dead-lettering (BOXOFFICE_WEBHOOK_MAX_ATTEMPTS, 8)")
@@ -230,6 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     wp.add_argument("--event", help="an event id: resend all its deliveries")
     for x in (wa, wl, wr, wp):
         x.set_defaults(func=_webhooks)
+
+    o = sub.add_parser("orders", help="orders")
+    osub = o.add_subparsers(dest="orders_cmd", required=True)
+    orc = osub.add_parser("resend-confirmation", help="send an order's confirmation e-mail (with its tickets) again")
+    orc.add_argument("order", help="the order number, e.g. 7KQ2-M9XD")
+    orc.add_argument("--site", help="the order's site (needed only if several sites have this number)")
+    orc.set_defaults(func=_orders)
 
     args = p.parse_args(argv)
     return int(args.func(args) or 0)

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +62,30 @@ class Settings(BaseSettings):
     # and never past the event's start; unconfirmed then, they are canceled and the
     # seats released.
     offline_hold_hours: float = 72.0
+    # --- e-mail to buyers (mail/) ---
+    # The public base URL of this server, for links in e-mails (the mail worker has no
+    # request to take it from): the order's signed tickets link.
+    public_url: str = "http://127.0.0.1:8000"
+    # SMTP server: smtp://user:password@host:587?starttls=1 (starttls=0: never; absent:
+    # when offered), or smtps://user:password@host:465 (TLS from the start). A password
+    # goes only over TLS unless the host is loopback. Empty: mails are written as .eml
+    # files to mail_dir instead.
+    smtp_url: SecretStr = SecretStr("")
+    # The From header (and the envelope sender, its address part).
+    mail_from: str = "Boxoffice <boxoffice@localhost>"
+    # Where mails go when no SMTP server is configured (one .eml file per message).
+    mail_dir: str = "./outbox-mail"
+    # A directory searched before the built-in templates (confirmation_subject.txt,
+    # confirmation.txt, confirmation.html; Jinja2, sandboxed).
+    mail_templates_dir: str = ""
+    # Sending one message: total deadline; how long a claimed message is leased (a killed
+    # worker's messages go again after it); attempts before a message is dead; the first
+    # retry waits up to this many seconds, each further one up to twice as long (at most
+    # an hour, full jitter).
+    mail_timeout_seconds: float = 30.0
+    mail_lease_seconds: float = 300.0
+    mail_max_attempts: int = 12
+    mail_backoff_seconds: float = 30.0
 
 
 @lru_cache

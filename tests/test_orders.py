@@ -212,3 +212,26 @@ def test_no_test_provider_unless_configured(database, make_api):
         ok = c.post(CHECKOUT, json={"eventId": ev["id"], "reservationId": r["id"], "guests": [guest_form()],
                                     "options": {"payInPerson": True}}, headers=h)
         assert ok.status_code == 200 and ok.json()["order"]["status"] == "OFFLINE_PENDING"
+
+
+def test_dashboard_fieldset_summarises_confirmed_orders(api, make_api):
+    """Events v3 `fields=DASHBOARD`: tickets sold, revenue and orders of the confirmed
+    (PAID/FREE) orders; pending ones do not count; visitors get no revenue."""
+    from tests.helpers import EVENTS, checkout, create_event, on_sale_td, reserve
+
+    ev = create_event(api, draft=False)
+    td = on_sale_td(api, ev["id"], initialLimit=10)
+    r = api.get(f"{EVENTS}/{ev['id']}", params={"fields": "DASHBOARD"})
+    assert r.status_code == 200, r.text
+    tickets = r.json()["event"]["summaries"]["tickets"]
+    assert tickets["ticketsSold"] == 0 and tickets["totalOrders"] == 0 and tickets["currencyLocked"] is False
+    checkout(api, ev["id"], reserve(api, td["id"], quantity=2)["id"], options={"markAsPaid": True})
+    checkout(api, ev["id"], reserve(api, td["id"])["id"], options={"payInPerson": True})  # not paid: not counted
+    r = api.post(f"{EVENTS}/query", {"query": {"filter": {"id": ev["id"]}}, "fields": ["DASHBOARD"]})
+    assert r.status_code == 200, r.text
+    s = r.json()["events"][0]["summaries"]["tickets"]
+    assert s["ticketsSold"] == 2 and s["totalOrders"] == 1 and s["currencyLocked"] is True
+    # FEE_INCLUDED: revenue is the sales less the included service fee (2.5 %)
+    assert s["revenue"]["value"] == "390.00" and s["totalSales"] == {"amount": "400.00", "value": "400.00", "currency": "USD"}
+    r = make_api(identity="visitor").get(f"{EVENTS}/{ev['id']}", params={"fields": "DASHBOARD"})
+    assert r.status_code == 200 and "summaries" not in r.json()["event"]

@@ -295,3 +295,40 @@ def test_deleting_the_event_deletes_its_policies_with_webhooks(api, database):
         assert api.get(f"{POL}/{p['id']}").status_code == 404
     deleted = [o for o in outbox(database) if o.event_type == "wix.events.v2.policy_deleted"]
     assert sorted(o.entity_id for o in deleted) == sorted(p["id"] for p in ps)
+
+
+def test_checkout_records_the_policy_revisions_agreed_to(api, make_api):
+    """Step 4: checking out is agreeing to the event's policies; the order keeps which
+    revisions were shown, and their words survive a later edit or deletion."""
+    from tests.helpers import checkout, on_sale_td, reserve
+
+    ev = create_event(api, draft=False)
+    first = create_policy(api, ev["id"], name="Refunds", body="<p>No refunds.</p>")
+    second = create_policy(api, ev["id"], name="Photos", body="<p>We take photos.</p>")
+    td = on_sale_td(api, ev["id"])
+    order = checkout(api, ev["id"], reserve(api, td["id"])["id"], options={"payInPerson": True})["order"]
+    # the policy changes and goes after the order: the agreement keeps the old words
+    r = api.patch(f"{POL}/{first['id']}", {"policy": {"revision": "1", "body": "<p>Full refunds.</p>"}})
+    assert r.status_code == 200, r.text
+    assert api.delete(f"{POL}/{second['id']}").status_code == 200
+    url = f"/boxoffice/v1/events/{ev['id']}/orders/{order['orderNumber']}/policy-agreement"
+    r = api.get(url)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["via"] == "CHECKOUT_API" and body["agreedDate"] and body["orderNumber"] == order["orderNumber"]
+    # shown newest first, as the checkout lists them
+    assert [(p["name"], p["revision"], p["body"]) for p in body["policies"]] == [
+        ("Photos", "1", "<p>We take photos.</p>"),
+        ("Refunds", "1", "<p>No refunds.</p>"),
+    ]
+    # an event without policies: an empty agreement
+    ev2 = create_event(api, draft=False)
+    td2 = on_sale_td(api, ev2["id"])
+    o2 = checkout(api, ev2["id"], reserve(api, td2["id"])["id"], options={"payInPerson": True})["order"]
+    r = api.get(f"/boxoffice/v1/events/{ev2['id']}/orders/{o2['orderNumber']}/policy-agreement")
+    assert r.status_code == 200 and r.json()["policies"] == []
+    # who may read it: Manage Orders of the order's site only
+    assert make_api(identity="visitor").get(url).status_code == 403
+    assert make_api(permissions={Permission.MANAGE_EVENTS}).get(url).status_code == 403
+    assert make_api(site="site-b").get(url).status_code == 404
+    assert api.get(f"/boxoffice/v1/events/{ev['id']}/orders/NOPE-1/policy-agreement").status_code == 404

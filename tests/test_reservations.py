@@ -232,3 +232,22 @@ def test_ticket_definition_rules_that_now_bite(api, shop):
     r = api.patch(f"/events-ticket-definitions/v3/ticket-definitions/{td['id']}", {"ticketDefinition": {"revision": "1", "initialLimit": 1}})
     assert r.status_code == 428 and code(r) == "LIMIT_BELOW_SOLD"
     assert api.delete(f"/events/v3/events/{ev['id']}").status_code == 428
+
+
+def test_paused_or_disabled_registration_holds_no_seats(api):
+    """registration.registrationPaused / registrationDisabled (Update Event) close the
+    sale: 428 REGISTRATION_CLOSED, nothing held; opened again, it sells."""
+    from tests.helpers import EVENTS, create_event, on_sale_td, reserve, sales
+
+    ev = create_event(api, draft=False)
+    td = on_sale_td(api, ev["id"], initialLimit=5)
+    for flag in ("registrationPaused", "registrationDisabled"):
+        r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"registration": {flag: True}}, "fields": ["REGISTRATION"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["event"]["registration"]["status"] == "CLOSED_MANUALLY"
+        refused = reserve(api, td["id"], status=428)
+        assert refused.json()["details"]["applicationError"]["code"] == "REGISTRATION_CLOSED"
+        assert sales(api, td["id"])["unsoldCount"] == 5
+        r = api.patch(f"{EVENTS}/{ev['id']}", {"event": {"registration": {flag: False}}})
+        assert r.status_code == 200, r.text
+    assert reserve(api, td["id"])["status"] == "PENDING"

@@ -21,10 +21,16 @@ from .categories.routes import events_router as categories_events_router
 from .categories.routes import router as categories_router
 from .config import Settings, get_settings
 from .db import Database
+from .events.routes import calendar_router as events_calendar_router
 from .events.routes import router as events_router
+from .forms.routes import PREFIXES as FORMS_PREFIXES
+from .forms.routes import router as forms_router
 from .groupcommit import GroupCommit
 from .listener import Listener
+from .mail import worker as mail_worker
+from .mail.routes import router as mail_router
 from .migrations import check_migrated
+from .orders.routes import admin_router as orders_admin_router
 from .orders.routes import checkout_router, orders_router, test_payments_router
 from .payments import Payments
 from .policies.routes import PREFIXES as POLICIES_PREFIXES
@@ -33,6 +39,8 @@ from .reservations import service as reservations
 from .reservations.routes import router as reservations_router
 from .schedule.routes import PREFIXES as SCHEDULE_PREFIXES
 from .schedule.routes import router as schedule_router
+from .staff_members.routes import PREFIXES as STAFF_MEMBERS_PREFIXES
+from .staff_members.routes import router as staff_members_router
 from .ticket_definitions import inventory, live
 from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
@@ -71,11 +79,14 @@ def create_app(
         # make run's single process also delivers webhooks, plans sale transitions and
         # expires reservations; `boxoffice worker` does the same in a process of its own
         background = (
-            Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings)) if settings.background else None
+            Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings),
+                       mail_worker.MailSettings.from_settings(settings))
+            if settings.background
+            else None
         )
         # PostgreSQL: what other processes commit reaches this one's live streams
         # (and wakes its webhook worker) at once
-        handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake}
+        handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake, mail_worker.CHANNEL: mail_worker.wake}
         listener = None if db.is_sqlite else Listener(db, handlers)
         # Everything alive now (modules, the app, its routes and models) lives as long as
         # the process: keep it out of the cyclic GC's full collections, which otherwise
@@ -124,14 +135,19 @@ def create_app(
         (policies_router, POLICIES_PREFIXES),
         (schedule_router, SCHEDULE_PREFIXES),
         (categories_router, CATEGORIES_PREFIXES),
+        (staff_members_router, STAFF_MEMBERS_PREFIXES),
+        (forms_router, FORMS_PREFIXES),
         (categories_events_router, EVENTS_PREFIXES),
     ):
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(extras_router)
+    app.include_router(events_calendar_router)
+    app.include_router(orders_admin_router)
     if settings.test_payments:
         app.include_router(test_payments_router)
     app.include_router(webhooks_router)
+    app.include_router(mail_router)
     app.include_router(live_router)
 
     def openapi() -> dict:

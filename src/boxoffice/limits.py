@@ -51,6 +51,32 @@ SCHEDULE_ITEMS_PER_EVENT = 500
 # Categories per site (the typings give none).
 CATEGORIES_PER_SITE = 100
 
+# --- registration forms (forms/) ------------------------------------------------------
+# Controls in one event's form, the two fixed ones (name, e-mail) included (the typings give none).
+FORM_CONTROLS_PER_EVENT = 50
+# Characters of a control's label: 200 for text, dropdown, radio, checkbox and the
+# additional-guests labels; 100 for phone, date, address, name and e-mail (the typings).
+FORM_LABEL_MAX = 200
+FORM_SHORT_LABEL_MAX = 100
+# Options of a dropdown / radio (2-200) or checkbox (1-200) control, each 1-200 characters (the typings).
+FORM_OPTIONS_MAX = 200
+FORM_OPTION_MAX = 200
+# A text control's maxLength (the typings: at most 1000; also its default when not given).
+FORM_TEXT_MAX_LENGTH = 1000
+# Additional guests one guest may bring (the typings: 1-10).
+FORM_MAX_GUESTS = 10
+# Characters of one form message (titles, labels, texts; the typings give none).
+FORM_MESSAGE_MAX = 1000
+
+# --- event staff (staff_members/) --------------------------------------------------------
+# Staff members per site (the typings give none).
+STAFF_MEMBERS_PER_SITE = 500
+# Events one staff member is assigned to by name (the typings: specificEvents.events @maxSize 50).
+STAFF_EVENTS_PER_MEMBER = 50
+# Devices one staff member stays logged in on: each Login/Join makes a key; the one past
+# this many logs the oldest device out (the typings give none).
+STAFF_DEVICES_PER_MEMBER = 20
+
 # --- webhooks ---------------------------------------------------------------------------
 # Subscriptions per site.
 MAX_SUBSCRIPTIONS_PER_SITE = 50

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from .categories import service as categories
 from .events import service as events
+from .forms import service as forms
+from .mail import service as mail
 from .orders import service as orders
 from .policies import service as policies
 from .reservations import service as reservations
 from .schedule import service as schedule
+from .staff_members import service as staff_members
 from .ticket_definitions import service as ticket_definitions
 from .tickets import service as tickets
 
-__all__ = ["categories", "events", "orders", "policies", "reservations", "schedule", "ticket_definitions", "tickets"]
+__all__ = ["categories", "events", "forms", "mail", "orders", "policies", "reservations", "schedule", "staff_members", "ticket_definitions", "tickets"]

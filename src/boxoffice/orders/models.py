@@ -53,6 +53,9 @@ class Order(Base):
     member_id: Mapped[str | None] = mapped_column(String(36))
     contact_id: Mapped[str] = mapped_column(String(36))
     checkout_form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The event's policies the buyer agreed to by checking out (policies.service.agreement):
+    # {"policies": [{policyId, revision, name}], "agreedDate", "via"}; None when it had none.
+    policy_agreement: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int] = mapped_column(Cents())
     fees_added_cents: Mapped[int] = mapped_column(Cents())

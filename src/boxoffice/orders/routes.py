@@ -15,6 +15,8 @@ from ..errors import InvalidArgument
 from ..fields import field_mask, fieldsets
 from ..identity import Permission, Principal
 from ..links import Urls
+from ..staff_members import service as staff
+from ..staff_members import wire as staff_wire
 from . import service, wire
 from .schemas import (
     CheckoutRequest,
@@ -23,12 +25,15 @@ from .schemas import (
     ListOrdersResponse,
     OrderResponse,
     OrdersResponse,
+    PolicyAgreementResponse,
     SummaryResponse,
     UpdateOrderRequest,
 )
 
 checkout_router = APIRouter(tags=["Checkout"])
 orders_router = APIRouter(tags=["Orders"])
+# Boxoffice's own order routes (no SDK method): under /boxoffice, mounted once.
+admin_router = APIRouter(tags=["Orders (Boxoffice)"])
 # Mounted only where the `test` provider is enabled (BOXOFFICE_TEST_PAYMENTS=1).
 test_payments_router = APIRouter(tags=["Test payment provider"])
 
@@ -37,6 +42,9 @@ Manage = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
 # Changing an order's status (Confirm Order marks it paid) or its record is money:
 # "Manage Orders" only (README "Security": who may set what).
 ChangeOrders = require(Permission.MANAGE_ORDERS)
+# Reading an event's orders (its guest list): also a staff member's key, for the events it
+# is assigned to (staff_members.service.scope).
+ReadGuests = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS, staff=True)
 
 ORDER_FIELDSETS = {"TICKETS", "DETAILS", "FORM", "INVOICE"}
 
@@ -47,6 +55,14 @@ def urls(request: Request, principal: Principal) -> Urls:
 
 def _fieldsets(values: Any) -> set[str]:
     return set(fieldsets(values, ORDER_FIELDSETS, "fieldset"))
+
+
+def _shown(scope: staff.Scope | None, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Orders as the caller may see them: a staff member without READ_GUEST_FORM gets no
+    form answers."""
+    if scope is None or scope.guest_forms:
+        return orders
+    return [staff_wire.without_guest_forms(o) for o in orders]
 
 
 @checkout_router.post("/v1/checkout", response_model=CheckoutResponse, summary="Checkout")
@@ -64,7 +80,7 @@ def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Princip
 
 
 @orders_router.get("/v1/orders", response_model=ListOrdersResponse, summary="List Orders")
-def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def list_orders(request: Request, db: DB, principal: Principal = ReadGuests) -> JSON:
     p = list_params(
         request,
         ("fieldset", "status", "eventId", "orderNumber", "memberId", "facet", "tag", "contactId", "eventCreatorId"),
@@ -74,13 +90,22 @@ def list_orders(request: Request, db: DB, principal: Principal = Manage) -> JSON
     fieldsets = _fieldsets(p.get("fieldset"))
     u = urls(request, principal)
     def work(session: Session) -> JSON:
-        rows, total, facets = service.list_orders(session, principal, p)
+        scope = staff.scope(session, principal)
+        mine = p
+        if scope is not None:
+            for event_id in p.get("eventId") or []:
+                scope.check(event_id)
+            if not p.get("eventId") and not scope.all_events:
+                mine = {**p, "eventId": sorted(scope.events)}
+        # a staff member assigned to no event sees no order
+        none: tuple[list[Any], int, dict[str, Any]] = ([], 0, {})
+        rows, total, facets = none if mine.get("eventId") == [] else service.list_orders(session, principal, mine)
         return JSON(
             {
                 "total": total,
                 "offset": p["offset"],
                 "limit": p["limit"],
-                "orders": [wire.order_wire(o, t, fieldsets, u) for o, t in rows],
+                "orders": _shown(scope, [wire.order_wire(o, t, fieldsets, u) for o, t in rows]),
                 "facets": facets,
             }
         )
@@ -97,12 +122,16 @@ def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON
 
 
 @orders_router.get("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Get Order")
-def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
+def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principal: Principal = ReadGuests) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fieldsets = _fieldsets(p.get("fieldset")) or None
     def work(session: Session) -> JSON:
+        scope = staff.scope(session, principal)
+        if scope is not None:
+            scope.check(eventId)
         o = service.get(session, principal, eventId, orderNumber)
-        return JSON({"order": wire.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))})
+        order = wire.order_wire(o, service.tickets_of(session, o), fieldsets, urls(request, principal))
+        return JSON({"order": _shown(scope, [order])[0]})
 
     return db.read(work)
 
@@ -130,6 +159,18 @@ def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequ
         return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
 
     return JSON(db.write(work))
+
+
+@admin_router.get(
+    "/boxoffice/v1/events/{eventId}/orders/{orderNumber}/policy-agreement",
+    response_model=PolicyAgreementResponse,
+    summary="Get Policy Agreement (Boxoffice)",
+)
+def get_policy_agreement(eventId: str, orderNumber: str, db: DB, principal: Principal = ChangeOrders) -> JSON:
+    """The event's policies the buyer agreed to by checking out (Step 4): each policy's id,
+    revision and the words of that revision, when and how (``CHECKOUT_API`` or
+    ``CHECKOUT_PAGE``). Empty when the event had no policies then."""
+    return JSON(db.read(lambda session: service.policy_agreement(session, principal, eventId, orderNumber)))
 
 
 @test_payments_router.post(

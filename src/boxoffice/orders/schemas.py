@@ -81,3 +81,17 @@ class ListOrdersResponse(WixModel):
 
 class SummaryResponse(WixModel):
     sales: list[dict[str, Any]]
+
+
+class AgreedPolicy(WixModel):
+    policy_id: str
+    revision: str
+    name: str
+    body: str
+
+
+class PolicyAgreementResponse(WixModel):
+    order_number: str
+    agreed_date: str | None = None
+    via: str | None = None
+    policies: list[AgreedPolicy]

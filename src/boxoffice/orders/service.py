@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
@@ -29,14 +31,17 @@ from ..db import advisory_lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events import service as events_service
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
+from ..forms import service as forms
 from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
 from ..payments import Charge, Payments
+from ..policies import service as policies
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
 from ..ticket_definitions.models import TicketDefinition as TD
 from ..tickets.models import Ticket
+from ..timefmt import iso
 from . import wire
 from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
 from .schemas import CheckoutRequest
@@ -103,8 +108,37 @@ def build_invoice(
     return invoice, subtotal, added, grand, subtotal - included
 
 
+@dataclass
+class Hooks:
+    """What slices above orders do in an order's unit of work (docs/architecture.md).
+
+    ``confirmed``: the order has just become PAID or FREE (checkout of a free or
+    marked-paid order, an online payment, Confirm Order of a pay-in-person order); the
+    mail slice queues the buyer's confirmation here."""
+
+    confirmed: list[Callable[[Session, Order], None]] = field(default_factory=list)
+
+
+hooks = Hooks()
+
+
+def _became_confirmed(order: Order, name: str) -> bool:
+    """Whether the event being emitted is the order's turn to PAID/FREE: checkout and
+    payments say OrderConfirmed; Confirm Order of a pay-in-person order (OFFLINE_PENDING,
+    which said OrderConfirmed at checkout already) says OrderUpdated as its status
+    changes in this unit. Read before anything flushes (a flush clears the history)."""
+    if order.status not in CONFIRMED:
+        return False
+    if name == "OrderConfirmed":
+        return True
+    was = inspect(order).attrs.status.history.deleted
+    return name == "OrderUpdated" and any(s not in CONFIRMED for s in was)
+
+
 def emit(session: Session, identity: dict[str, str], order: Order, name: str, tickets: list[Ticket] | None = None) -> None:
-    """Legacy order events (OrderInitiated / OrderConfirmed / OrderUpdated), payloads as the SDK types them."""
+    """Legacy order events (OrderInitiated / OrderConfirmed / OrderUpdated), payloads as the SDK types them;
+    when the order has just become confirmed, ``hooks.confirmed`` run in the same unit."""
+    confirmed = _became_confirmed(order, name)
     tickets = tickets if tickets is not None else tickets_of(session, order)
     data = wire.order_event_data(order, tickets, name)
     order.event_seq += 1
@@ -117,6 +151,9 @@ def emit(session: Session, identity: dict[str, str], order: Order, name: str, ti
         sequence=order.event_seq,
         data=data,
     )
+    if confirmed:
+        for hook in hooks.confirmed:
+            hook(session, order)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -311,9 +348,14 @@ def check_open_orders(
 
 def checkout(
     session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
-    payments: Payments, offline_hold: dt.timedelta,
+    payments: Payments, offline_hold: dt.timedelta, agreed_via: str = "CHECKOUT_API",
 ) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
-    """Step 10: a PENDING reservation becomes an order with one ticket per seat."""
+    """Step 10: a PENDING reservation becomes an order with one ticket per seat.
+
+    Step 4: "guests must agree to the policies to register". The SDK's checkout has no
+    field for it, so checking out *is* the agreement: the order records which policy
+    revisions were in force and how the buyer gave it (``agreed_via``: the API, where the
+    calling app shows the policies, or Boxoffice's own checkout page, which asks)."""
     if not req.reservation_id:
         raise InvalidArgument("reservationId", "is required", "REQUIRED_FIELD")
     member_id = check_checkout_permissions(principal, req)
@@ -357,6 +399,11 @@ def checkout(
     assert first and last and email
     if "@" not in email or "." not in email.split("@")[-1] or " " in email.strip():
         raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
+    if not (req.options and req.options.ignore_form_validation):  # a manager's option (check_checkout_permissions)
+        forms.check_answers(
+            session, event, [g.form.input_values for g in guests],
+            {"firstName": first, "lastName": last, "email": email},
+        )
 
     invoice, subtotal, added, grand, revenue = build_invoice(lines, r.currency, fee_rate)
     if grand > MAX_ORDER_TOTAL_CENTS:
@@ -399,6 +446,7 @@ def checkout(
         member_id=member_id,
         contact_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal.site_id}:{email.strip().lower()}")),
         checkout_form=first_form.model_dump(by_alias=True, exclude_none=True) if first_form else {"inputValues": []},
+        policy_agreement=_policy_agreement(session, event, t, agreed_via),
         currency=r.currency,
         subtotal_cents=subtotal,
         fees_added_cents=added,
@@ -462,6 +510,25 @@ def checkout(
     return order, tickets, r, lines
 
 
+def _policy_agreement(session: Session, event: Event, t: dt.datetime, via: str) -> dict[str, Any] | None:
+    shown = policies.agreement(session, event.id)
+    return {"policies": shown, "agreedDate": iso(t), "via": via} if shown else None
+
+
+def policy_agreement(session: Session, principal: Principal, event_id: str, order_number: str) -> dict[str, Any]:
+    """What the buyer of an order agreed to, with the words of each policy revision."""
+    order = get(session, principal, event_id, order_number)
+    a = order.policy_agreement
+    if not a:
+        return {"orderNumber": order.order_number, "policies": []}
+    return {
+        "orderNumber": order.order_number,
+        "agreedDate": a["agreedDate"],
+        "via": a["via"],
+        "policies": policies.agreed_texts(session, order.site_id, a["policies"]),
+    }
+
+
 def _pay(session: Session, order: Order, identity: dict[str, str], t: dt.datetime) -> None:
     """An online order's payment arrived: the reservation's held seats become sold."""
     r = session.get(TicketReservation, order.reservation_id)
@@ -523,6 +590,48 @@ def event_has_guests(session: Session, event: Event) -> bool:
 reservations.hooks.ended.append(on_reservation_ended)
 reservations.hooks.deleting.append(refuse_deleting_with_order)
 events_service.hooks.has_guests.append(event_has_guests)
+
+
+def present_summaries(session: Session, principal: Principal, evs: Sequence[Event]) -> dict[str, dict[str, Any]]:
+    """Events v3's DASHBOARD fieldset: ``summaries.tickets`` from the events' confirmed
+    (PAID, FREE), unarchived orders, in one query for all the events. Revenue is a
+    manager's figure: other callers get no summaries. ``rsvps`` stays zero (no RSVP
+    registration here); ``cancellation`` is not recorded."""
+    if not principal.can(Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS) or not evs:
+        return {}
+    rows = session.execute(
+        select(
+            Order.event_id, Order.currency, func.count(), func.sum(Order.tickets_quantity),
+            func.sum(Order.revenue_cents), func.sum(Order.total_cents),
+        )
+        .where(
+            Order.site_id == principal.site_id, Order.event_id.in_([e.id for e in evs]),
+            Order.status.in_(CONFIRMED), Order.archived.is_(False),
+        )
+        .group_by(Order.event_id, Order.currency)
+    ).all()
+    by_event = {r[0]: r for r in rows}
+    out: dict[str, dict[str, Any]] = {}
+    for e in evs:
+        r = by_event.get(e.id)
+        currency = r[1] if r else (e.currency or "USD")
+        orders_, sold, revenue, sales = (int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0)) if r else (0, 0, 0, 0)
+        out[e.id] = {
+            "summaries": {
+                "rsvps": {"totalCount": 0, "yesCount": 0, "noCount": 0, "waitlistCount": 0},
+                "tickets": {
+                    "ticketsSold": sold,
+                    "revenue": legacy_money(revenue, currency),
+                    "currencyLocked": r is not None,
+                    "totalOrders": orders_,
+                    "totalSales": legacy_money(sales, currency),
+                },
+            }
+        }
+    return out
+
+
+events_service.hooks.presenting.setdefault("DASHBOARD", []).append(present_summaries)
 
 
 def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import limits
@@ -35,3 +35,19 @@ class Policy(Base):
         Index("ix_policies_site_created", "site_id", "created_date", "id"),
         Index("ix_policies_event_sort", "event_id", "sort_index"),
     )
+
+
+class PolicyText(Base):
+    """Every revision's text of every policy, kept after the policy changes or goes, so
+    an order's policy agreement (the policy ids and revisions its buyer agreed to) can
+    always show the words agreed to."""
+
+    __tablename__ = "policy_texts"
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    policy_id: Mapped[str] = mapped_column(String(36))
+    revision: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text(NAME_MAX))
+    body: Mapped[str] = mapped_column(Text(BODY_MAX))
+    created_date: Mapped[Any] = mapped_column(UTCDateTime())
+
+    __table_args__ = (PrimaryKeyConstraint("policy_id", "revision"), Index("ix_policy_texts_site", "site_id"))

@@ -18,7 +18,7 @@ from ..events import service as events
 from ..events.models import Event, EventState
 from ..identity import Permission, Principal
 from . import wire
-from .models import MAX_PER_EVENT, Policy
+from .models import MAX_PER_EVENT, Policy, PolicyText
 from .schemas import CreatePolicyRequest, ReorderEventPoliciesRequest, UpdatePolicyRequest
 
 FQDN = "wix.events.v2.policy"
@@ -81,10 +81,35 @@ def of_event(session: Session, event_id: str, for_update: bool = False) -> list[
     return list(session.scalars(stmt.with_for_update() if for_update else stmt))
 
 
+
+def agreement(session: Session, event_id: str) -> list[dict[str, str]]:
+    """What a buyer agrees to by checking out: the event's policies now, in the order shown,
+    by id and revision (the words stay in ``policy_texts``)."""
+    return [{"policyId": p.id, "revision": str(p.revision), "name": p.name} for p in of_event(session, event_id)]
+
+
+def agreed_texts(session: Session, site_id: str, agreed: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The words of the revisions an order agreed to, in the order they were shown."""
+    keys = [(a["policyId"], int(a["revision"])) for a in agreed]
+    rows = {
+        (t.policy_id, t.revision): t
+        for t in session.scalars(
+            select(PolicyText).where(PolicyText.site_id == site_id, PolicyText.policy_id.in_({k[0] for k in keys}))
+        )
+    }
+    out = []
+    for a, k in zip(agreed, keys, strict=True):
+        t = rows.get(k)
+        out.append({**a, "body": t.body if t else ""})
+    return out
+
+
 # --- writing -------------------------------------------------------------------
 
 
 def _emit(session: Session, principal: Principal, p: Policy, slug: str, body: dict[str, Any]) -> None:
+    if slug != "deleted":  # this revision's words, for the orders that agree to it
+        session.add(PolicyText(site_id=p.site_id, policy_id=p.id, revision=p.revision, name=p.name, body=p.body, created_date=p.updated_date))
     p.event_seq += 1
     outbox.record(
         session,

@@ -411,6 +411,11 @@ def _check(
             raise FailedPrecondition(f"Event {d.event_id} is canceled", code="EVENT_CANCELED")
         if d.event_state != EventState.PUBLISHED:
             raise FailedPrecondition(f"Event {d.event_id} is not published", code="EVENT_NOT_PUBLISHED")
+        reg = d.event_registration or {}
+        if reg.get("registrationDisabled") or reg.get("registrationPaused"):
+            # the organiser closed registration (Update Event): registration.status reads
+            # CLOSED_MANUALLY, and no new seats are held until it is opened again
+            raise FailedPrecondition(f"Registration for event {d.event_id} is closed", code="REGISTRATION_CLOSED")
     currencies = {d.currency for d in mine.values()}
     if len(currencies) > 1:
         raise FailedPrecondition(

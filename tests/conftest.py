@@ -74,12 +74,11 @@ def database(db_url: str) -> Iterator[Database]:
 def wipe(db: Database) -> None:
     """Empty every table except the migration-made secrets, between tests."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "instance_secrets"]
+    # DELETE, children first: on a few rows it is ~10x quicker than TRUNCATE, which
+    # makes new files for every table (0.15 s a test on PostgreSQL)
     with db.session(write=True) as s:
-        if db.is_sqlite:
-            for t in tables:
-                s.execute(text(f"DELETE FROM {t}"))
-        else:
-            s.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for t in tables:
+            s.execute(text(f"DELETE FROM {t}"))
     _cache._items.clear()
 
 

@@ -108,10 +108,9 @@ def test_each_wrong_answer_is_a_400_naming_its_control(api, shop):
         assert set(v) == {field}, (over, v)
         assert v[field]["violatedRule"] == rule and words in v[field]["description"], (over, v[field])
         assert ids[name] in v[field]["description"]  # the control is named
-    # the system inputs too: an e-mail that is not one (checkout's own buyer.email rule
-    # answers first), a name over Wix's 50 characters
+    # the system inputs too: an e-mail that is not one, a name over Wix's 50 characters
     v = violations(attempt(good(ids), email="not-an-email"))
-    assert v["buyer.email"]["violatedRule"] == "FORMAT"
+    assert v[f"{base}.email"]["violatedRule"] == "FORMAT"
     v = violations(attempt(good(ids), first="x" * 51))
     assert v[f"{base}.firstName"]["violatedRule"] == "MAX_LENGTH"
     # answers to inputs the form does not have, or the same input twice, are refused
@@ -200,3 +199,60 @@ def test_numbers_and_additional_guests(api, database):
         assert {(v["field"], v["violatedRule"]) for v in e.value.violations} >= {(f"guests[0].form.inputValues.{field}", rule)}, (
             answers, e.value.violations,
         )
+
+
+def test_what_is_kept_is_what_is_checked(api, shop, make_api):
+    """An answer carries `value` or `values`, never both (checking one and keeping the
+    other let any answer through); `buyer`'s name and e-mail, which checkout keeps over
+    the form's, are checked by the form's rules; no control characters in answers."""
+    ev, td, ids = shop
+    visitor = make_api(identity="visitor")
+    answers = good(ids)
+
+    def attempt(guest, **extra):
+        res = reserve(visitor, td["id"])
+        return visitor.post(CHECKOUT, {"eventId": ev["id"], "reservationId": res["id"], "guests": [guest], **extra})
+
+    both = with_answers(*answers)
+    both["form"]["inputValues"][2] = {"inputName": "email", "value": "x@y.z\r\nBcc: a@b.c", "values": ["ann@example.com"]}
+    r = attempt(both)
+    assert r.status_code == 400 and "value or values" in r.text
+    r = attempt(with_answers(*answers), buyer={"firstName": "Eve\r\nX-Evil: 1", "lastName": "Lee", "email": "x@y.co\r\nBcc: e@z.com"})
+    v = violations(r)
+    assert {"buyer.firstName", "buyer.email"} <= set(v) and v["buyer.email"]["violatedRule"] == "FORMAT"
+    r = attempt(with_answers(*answers, first="A\x00nn"))
+    assert "guests[0].form.inputValues.firstName" in violations(r)
+    r = attempt(with_answers(*answers), buyer={"firstName": "Eve", "lastName": "Lee", "email": "eve@example.com"})
+    assert r.status_code == 200 and r.json()["order"]["email"] == "eve@example.com"
+
+
+def test_free_orders_per_e_mail_are_capped(api, make_api):
+    """A FREE order is sold and mailed at once: one address gets at most the event's
+    ticketLimitPerOrder free (or unpaid) tickets of it, whatever key checks out, so a
+    visitor cannot mail one stranger without end. Other addresses are not held back."""
+    ev = create_event(api, draft=False, registration={"initialType": "TICKETING", "tickets": {"ticketLimitPerOrder": 2}})
+    td = create_td(api, ev["id"], initialLimit=10, pricingMethod={"fixedPrice": {"value": "0", "currency": "USD"}})
+    visitor = make_api(identity="visitor")
+
+    def free(email, status=200):
+        res = reserve(visitor, td["id"])
+        r = visitor.post(CHECKOUT, {"eventId": ev["id"], "reservationId": res["id"], "guests": [guest_form(email=email)]})
+        assert r.status_code == status, r.text
+        return r
+
+    free("victim@example.org")
+    free("victim@example.org")
+    r = free("victim@example.org", 428)
+    assert r.json()["details"]["applicationError"]["code"] == "TICKET_LIMIT_PER_BUYER_EXCEEDED"
+    for i in range(3):  # one shared visitor key registers many guests
+        free(f"guest{i}@example.org")
+
+
+def test_guests_assigned_separately_need_a_form_per_ticket(api):
+    ev = create_event(api, draft=False, registration={"initialType": "TICKETING", "tickets": {"guestsAssignedSeparately": True}})
+    td = create_td(api, ev["id"], initialLimit=10)
+    res = reserve(api, td["id"], 2)
+    r = api.post(CHECKOUT, {"eventId": ev["id"], "reservationId": res["id"], "guests": [guest_form()]})
+    assert "guests" in violations(r)
+    r = api.post(CHECKOUT, {"eventId": ev["id"], "reservationId": res["id"], "guests": [guest_form(), guest_form("Bo", "Kim", "bo@example.com")], "options": {"payInPerson": True}})
+    assert r.status_code == 200, r.text

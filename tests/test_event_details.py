@@ -377,3 +377,17 @@ def test_visitors_and_other_sites(api, make_api):
     other = make_api(site="site-b")
     assert other.patch(f"{EVENTS}/{ev['id']}", {"event": {"agendaSettings": {"enabled": True}}}).status_code == 404
     assert other.get(f"{EVENTS}/{ev['id']}", params={"fields": ALL}).status_code == 404
+
+
+def test_ics_file_keeps_control_characters_out(api):
+    """A bare CR in a title must not end an ICS line: control characters become spaces."""
+    body = {**event_body(draft=False), "fields": ["DETAILS"]}
+    body["event"]["title"] = "Party\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:Injected"
+    r = api.post(EVENTS, body)
+    assert r.status_code == 200, r.text
+    link = urlsplit(r.json()["event"]["calendarUrls"]["ics"])
+    text = api.client.get(f"{link.path}?{link.query}").text
+    lines = text.split("\r\n")
+    assert not any("\r" in line or "\n" in line for line in lines)
+    assert [x for x in lines if x.startswith(("BEGIN:VEVENT", "END:VEVENT"))] == ["BEGIN:VEVENT", "END:VEVENT"]
+    assert "SUMMARY:Party END:VEVENT BEGIN:VEVENT SUMMARY:Injected" in text

@@ -176,7 +176,7 @@ def test_paid_order_gets_one_message_with_a_pdf_per_ticket_and_the_ics(api, clie
 
     start, end = when("startDate"), when("endDate")
     assert vevent.decoded("dtstart") == start and vevent.decoded("dtend") == end
-    assert str(vevent["summary"]) == "Leather Workshop" and str(vevent["location"]) == "1 Main St"
+    assert str(vevent["summary"]) == "Leather Workshop" and str(vevent["location"]) == "Workshop, 1 Main St"
     # the bodies carry the order's signed link, on the configured public URL, and it opens
     text, html = bodies(msg)
     link = f"{PUBLIC}/boxoffice/v1/pdf/site-a/orders/{o['orderNumber']}.pdf?sig="

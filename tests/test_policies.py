@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from boxoffice.identity import Permission
 from boxoffice.outbox.models import OutboxEvent
+from boxoffice.policies.models import PolicyText
 from tests.conftest import new_id
 from tests.helpers import EVENTS, create_event
 
@@ -297,7 +298,7 @@ def test_deleting_the_event_deletes_its_policies_with_webhooks(api, database):
     assert sorted(o.entity_id for o in deleted) == sorted(p["id"] for p in ps)
 
 
-def test_checkout_records_the_policy_revisions_agreed_to(api, make_api):
+def test_checkout_records_the_policy_revisions_agreed_to(api, make_api, database):
     """Step 4: checking out is agreeing to the event's policies; the order keeps which
     revisions were shown, and their words survive a later edit or deletion."""
     from tests.helpers import checkout, on_sale_td, reserve
@@ -307,6 +308,10 @@ def test_checkout_records_the_policy_revisions_agreed_to(api, make_api):
     second = create_policy(api, ev["id"], name="Photos", body="<p>We take photos.</p>")
     td = on_sale_td(api, ev["id"])
     order = checkout(api, ev["id"], reserve(api, td["id"])["id"], options={"payInPerson": True})["order"]
+    # an update that changes no word keeps no new copy of them
+    r = api.patch(f"{POL}/{second['id']}", {"policy": {"revision": "1", "name": "Photos"}})
+    assert r.status_code == 200 and r.json()["policy"]["revision"] == "2"
+    order2 = checkout(api, ev["id"], reserve(api, td["id"])["id"], options={"payInPerson": True})["order"]
     # the policy changes and goes after the order: the agreement keeps the old words
     r = api.patch(f"{POL}/{first['id']}", {"policy": {"revision": "1", "body": "<p>Full refunds.</p>"}})
     assert r.status_code == 200, r.text
@@ -321,6 +326,10 @@ def test_checkout_records_the_policy_revisions_agreed_to(api, make_api):
         ("Photos", "1", "<p>We take photos.</p>"),
         ("Refunds", "1", "<p>No refunds.</p>"),
     ]
+    r = api.get(f"/boxoffice/v1/events/{ev['id']}/orders/{order2['orderNumber']}/policy-agreement")
+    assert [(p["revision"], p["body"]) for p in r.json()["policies"]] == [("2", "<p>We take photos.</p>"), ("1", "<p>No refunds.</p>")]
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(PolicyText)) == 3  # 2 created + 1 new wording
     # an event without policies: an empty agreement
     ev2 = create_event(api, draft=False)
     td2 = on_sale_td(api, ev2["id"])

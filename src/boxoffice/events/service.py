@@ -117,7 +117,7 @@ QUERY = q.Spec(
     ],
     id_expr=Event.id,
     default_sort=[{"fieldName": "createdDate", "order": "ASC"}],
-    max_limit=1000,
+    max_limit=100,  # the typings: CursorPaging.limit @max 100
     default_limit=50,
 )
 
@@ -671,7 +671,7 @@ def _delete(session: Session, principal: Principal, e: Event) -> None:
 # --- the ICS file -------------------------------------------------------------------
 
 
-def calendar_file(session: Session, urls: Urls, event_id: str, sig: str) -> str:
+def calendar_file(session: Session, urls: Urls, event_id: str, sig: str) -> bytes:
     """The event's ICS file for a signed calendarUrls.ics link (opened without
     credentials): published and canceled events with dates; anything else is a 404."""
     check_sig(urls, "event-ics", event_id, sig)

@@ -5,12 +5,16 @@ categories, its tickets' prices) comes through ``service.present``."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
 
 from ..db import now
 from ..links import Urls
@@ -330,50 +334,43 @@ def reminder_body(e: Event, t: dt.datetime, starts_in: dict[str, int], has_guest
 # --- the ICS file ----------------------------------------------------------------------
 
 
-def _ics_text(s: str) -> str:
-    return s.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _fold(line: str) -> str:
-    """RFC 5545 §3.1: lines of at most 75 octets, continued with CRLF + space."""
-    out: list[bytes] = []
-    cur = b""
-    for ch in line:
-        b = ch.encode()
-        if len(cur) + len(b) > (74 if out else 75):
-            out.append(cur)
-            cur = b""
-        cur += b
-    out.append(cur)
-    return "\r\n ".join(part.decode() for part in out)
+def _plain(text: str) -> str:
+    """A text property's value without control characters (a bare CR could end the line
+    in a lenient reader); the library escapes the rest."""
+    return _CONTROL.sub(" ", text)
 
 
-def ics(e: Event, t: dt.datetime) -> str:
-    """The event as an iCalendar file (RFC 5545): one VEVENT, times in UTC."""
-
-    def stamp(x: dt.datetime) -> str:
-        return f"{x.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Boxoffice//Events v3//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{e.id}@boxoffice",
-        f"DTSTAMP:{stamp(t)}",
-        f"LAST-MODIFIED:{stamp(e.updated_date)}",
-        f"DTSTART:{stamp(e.start_date)}",
-        f"DTEND:{stamp(e.end_date)}",
-        f"SUMMARY:{_ics_text(e.title)}",
-        f"STATUS:{'CANCELLED' if e.state == EventState.CANCELED else 'CONFIRMED'}",
-        f"SEQUENCE:{e.revision}",
-    ]
-    if e.short_description:
-        lines.append(f"DESCRIPTION:{_ics_text(e.short_description)}")
+def ics(
+    e: Event, t: dt.datetime, *, uid: str | None = None, description: str | None = None, url: str | None = None
+) -> bytes:
+    """The event as an iCalendar file (RFC 5545, by ``icalendar``): one VEVENT, times in
+    UTC. The calendar link serves it as it is; the confirmation e-mail gives it the
+    order's ``uid`` (a resend updates the buyer's entry), ``description`` and ``url``."""
+    cal = Calendar()
+    cal.add("prodid", "-//Boxoffice//Events v3//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    v = CalendarEvent()
+    v.add("uid", uid or f"{e.id}@boxoffice")
+    v.add("dtstamp", t)
+    v.add("last-modified", e.updated_date)
+    v.add("dtstart", e.start_date)
+    if e.end_date is not None and e.start_date is not None and e.end_date > e.start_date:
+        v.add("dtend", e.end_date)
+    v.add("summary", _plain(e.title))
+    v.add("status", "CANCELLED" if e.state == EventState.CANCELED else "CONFIRMED")
+    v.add("sequence", e.revision)
+    text = description or e.short_description
+    if text:
+        v.add("description", _plain(text))
     where = _location_text(e)
     if where:
-        lines.append(f"LOCATION:{_ics_text(where)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        v.add("location", _plain(where))
+    if url:
+        v.add("url", url)
+    cal.add_component(v)
+    return cal.to_ical()

@@ -376,6 +376,9 @@ class Answer(Protocol):
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9()\-.\s/]+$")
 NUMBER_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# Answers go into e-mail headers, PDFs and calendar files: no line breaks (but in a
+# multi-line text) or other control characters.
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # Answers the buyer gives once for the first guest: ``buyer`` may carry them instead.
 BUYER_INPUTS = ("firstName", "lastName", "email")
 
@@ -401,7 +404,10 @@ def _check_input(control: dict[str, Any], kind: ControlKind, inp: dict[str, Any]
     if max_size is not None and len(given) > max_size:
         return f"takes at most {max_size} values {where}, got {len(given)}", "MAX_SIZE"
     max_length = inp.get("maxLength")
+    multiline = kind == ControlKind.TEXT and control.get("type") == "TEXTAREA"
     for v in given:
+        if _CONTROL_CHARS.search(v.replace("\r", "").replace("\n", "") if multiline else v):
+            return f"must not hold control characters {where}", "FORMAT"
         if max_length is not None and len(v) > max_length:
             return f"must be at most {max_length} characters {where}", "MAX_LENGTH"
         if type_ == "NUMBER" and not NUMBER_RE.match(v.strip()):
@@ -454,7 +460,14 @@ def check_answers(
             got[a.input_name] = [v for v in vals if v.strip()]
         if i == 0:
             for name in BUYER_INPUTS:
-                if not got.get(name) and buyer.get(name):
+                if not buyer.get(name) or name not in inputs:
+                    continue
+                # checkout keeps ``buyer`` over the form: what is kept is what is checked
+                control, kind, inp = inputs[name]
+                wrong = _check_input(control, kind, inp, [str(buyer[name])])
+                if wrong:
+                    violations.append({"field": f"buyer.{name}", "description": wrong[0], "violatedRule": wrong[1]})
+                if not got.get(name):
                     got[name] = [str(buyer[name])]
         for name, (control, kind, inp) in inputs.items():
             if kind == ControlKind.ADDITIONAL_GUESTS:

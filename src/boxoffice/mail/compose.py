@@ -21,13 +21,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.orm import Session
 
 from ..db import now
+from ..events import wire as events_wire
 from ..events.models import Event
 from ..links import Urls
 from ..money import legacy_money
@@ -158,29 +157,14 @@ def context(order: Order, event: Event | None, tickets: list[Ticket], order_url:
 
 
 def calendar(order: Order, event: Event, order_url: str, domain: str) -> bytes | None:
-    """The event as an iCalendar entry (METHOD:PUBLISH); none while its date is unknown."""
+    """The event as an iCalendar entry (events.wire.ics), one per order: a resend
+    updates the buyer's entry rather than adding one. None while its date is unknown."""
     if event.start_date is None or event.date_tbd:
         return None
-    cal = Calendar()
-    cal.add("prodid", "-//Boxoffice//Tickets//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    entry = CalendarEvent()
-    # one entry per order: a resend updates the buyer's entry rather than adding one
-    entry.add("uid", f"order-{order.id}@{domain}")
-    entry.add("dtstamp", now())
-    entry.add("dtstart", event.start_date)
-    if event.end_date is not None and event.end_date > event.start_date:
-        entry.add("dtend", event.end_date)
-    entry.add("summary", event.title)
-    loc = event.location or {}
-    where = (loc.get("address") or {}).get("formattedAddress") or loc.get("name")
-    if where:
-        entry.add("location", where)
-    entry.add("description", f"Order {order.order_number}. Your tickets: {order_url}")
-    entry.add("url", order_url)
-    cal.add_component(entry)
-    return cal.to_ical()
+    return events_wire.ics(
+        event, now(), uid=f"order-{order.id}@{domain}",
+        description=f"Order {order.order_number}. Your tickets: {order_url}", url=order_url,
+    )
 
 
 def compose(session: Session, m: MailMessage, c: Composer) -> EmailMessage:

@@ -58,11 +58,10 @@ def _fieldsets(values: Any) -> set[str]:
 
 
 def _shown(scope: staff.Scope | None, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Orders as the caller may see them: a staff member without READ_GUEST_FORM gets no
-    form answers."""
-    if scope is None or scope.guest_forms:
+    """Orders as the caller may see them (a staff member: ``staff_wire.for_staff``)."""
+    if scope is None:
         return orders
-    return [staff_wire.without_guest_forms(o) for o in orders]
+    return [staff_wire.for_staff(o, scope.guest_forms) for o in orders]
 
 
 @checkout_router.post("/v1/checkout", response_model=CheckoutResponse, summary="Checkout")

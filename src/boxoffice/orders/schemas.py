@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..schemas import WixModel
 
@@ -13,6 +13,13 @@ class InputValue(WixModel):
     input_name: str = Field(max_length=100)
     value: str | None = Field(None, max_length=5000)
     values: list[Annotated[str, Field(max_length=5000)]] | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> InputValue:
+        # one answer, one place: checked and stored must be the same value
+        if self.value is not None and self.values:
+            raise ValueError("give value or values, not both")
+        return self
 
 
 class FormResponse(WixModel):

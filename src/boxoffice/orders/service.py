@@ -316,17 +316,24 @@ def offline_hold_end(event: Event, t: dt.datetime, hold: dt.timedelta) -> dt.dat
 
 
 def check_open_orders(
-    session: Session, principal: Principal, event: Event, r: TicketReservation, email: str, seats: int
+    session: Session, principal: Principal, event: Event, r: TicketReservation, email: str, seats: int,
+    free: bool = False,
 ) -> None:
     """A buyer holds at most ``ticketLimitPerOrder`` seats of an event in open (unpaid)
     orders: counted per buyer identity (the key) and per buyer e-mail, so a script cannot
-    take an event's inventory by paying in person many times over."""
+    take an event's inventory by paying in person many times over.
+
+    ``free``: a FREE order is sold at once and mailed to the address given, so it counts
+    per e-mail with the free and open orders of that address: a visitor cannot send an
+    event's confirmation to one stranger without end. Not per key: one shared visitor key
+    registers all of a free event's guests."""
     limit = int((event.registration.get("tickets") or {}).get("ticketLimitPerOrder") or DEFAULT_TICKET_LIMIT_PER_ORDER)
     base = select(func.coalesce(func.sum(Order.tickets_quantity), 0)).where(
-        Order.site_id == principal.site_id, Order.event_id == event.id, Order.status.in_(OPEN)
+        Order.site_id == principal.site_id, Order.event_id == event.id,
+        Order.status.in_((*OPEN, OrderStatus.FREE) if free else OPEN),
     )
     mine = []
-    buyer = r.visitor_id or r.member_id
+    buyer = None if free else (r.visitor_id or r.member_id)
     if buyer:
         who = TicketReservation.visitor_id == r.visitor_id if r.visitor_id else TicketReservation.member_id == r.member_id
         mine.append(("buyer", base.join(TicketReservation, TicketReservation.id == Order.reservation_id).where(who)))
@@ -340,7 +347,8 @@ def check_open_orders(
         held = int(session.execute(stmt).scalar_one())
         if held + seats > limit:
             raise FailedPrecondition(
-                f"This {what} already has {held} unpaid tickets for this event; at most {limit} may be held at once",
+                f"This {what} already has {held} {'free or unpaid' if free else 'unpaid'} tickets for this event; "
+                f"at most {limit} may be held at once",
                 code="TICKET_LIMIT_PER_BUYER_EXCEEDED",
                 data={"limit": limit, "held": held},
             )
@@ -384,6 +392,10 @@ def checkout(
     guests = req.guests or []
     if len(guests) > seats:
         raise InvalidArgument("guests", f"has {len(guests)} guests for {seats} tickets", "MAX_SIZE")
+    separately = (event.registration.get("tickets") or {}).get("guestsAssignedSeparately")
+    if separately and len(guests) < seats and not (req.options and req.options.ignore_form_validation):
+        # every ticket names its guest, who answers the form: one form per ticket
+        raise InvalidArgument("guests", f"needs a guest form for each of the {seats} tickets (guestsAssignedSeparately)", "MIN_SIZE")
     first_form = guests[0].form if guests else None
     buyer = req.buyer
     first = (buyer.first_name if buyer else None) or _form_value(first_form, "firstName")
@@ -397,13 +409,13 @@ def checkout(
     if missing:
         raise InvalidArgument.many(missing)
     assert first and last and email
-    if "@" not in email or "." not in email.split("@")[-1] or " " in email.strip():
-        raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
     if not (req.options and req.options.ignore_form_validation):  # a manager's option (check_checkout_permissions)
         forms.check_answers(
             session, event, [g.form.input_values for g in guests],
-            {"firstName": first, "lastName": last, "email": email},
+            {"firstName": buyer.first_name, "lastName": buyer.last_name, "email": buyer.email} if buyer else {},
         )
+    elif "@" not in email or "." not in email.split("@")[-1] or any(c.isspace() for c in email.strip()):
+        raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
 
     invoice, subtotal, added, grand, revenue = build_invoice(lines, r.currency, fee_rate)
     if grand > MAX_ORDER_TOTAL_CENTS:
@@ -428,8 +440,8 @@ def checkout(
     hold_expires = r.expiration_date if status == OrderStatus.PENDING else None
     if status == OrderStatus.OFFLINE_PENDING:
         hold_expires = offline_hold_end(event, t, offline_hold)
-    if not principal.can(Permission.MANAGE_ORDERS) and status in OPEN:
-        check_open_orders(session, principal, event, r, email, seats)
+    if not principal.can(Permission.MANAGE_ORDERS) and (status in OPEN or status == OrderStatus.FREE):
+        check_open_orders(session, principal, event, r, email, seats, free=status == OrderStatus.FREE)
     order = Order(
         id=str(uuid.uuid4()),
         site_id=principal.site_id,

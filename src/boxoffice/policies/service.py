@@ -90,25 +90,28 @@ def agreement(session: Session, event_id: str) -> list[dict[str, str]]:
 
 def agreed_texts(session: Session, site_id: str, agreed: list[dict[str, str]]) -> list[dict[str, str]]:
     """The words of the revisions an order agreed to, in the order they were shown."""
-    keys = [(a["policyId"], int(a["revision"])) for a in agreed]
-    rows = {
-        (t.policy_id, t.revision): t
-        for t in session.scalars(
-            select(PolicyText).where(PolicyText.site_id == site_id, PolicyText.policy_id.in_({k[0] for k in keys}))
-        )
-    }
+    texts: dict[str, list[PolicyText]] = {}
+    for t in session.scalars(
+        select(PolicyText)
+        .where(PolicyText.site_id == site_id, PolicyText.policy_id.in_({a["policyId"] for a in agreed}))
+        .order_by(PolicyText.revision)
+    ):
+        texts.setdefault(t.policy_id, []).append(t)
     out = []
-    for a, k in zip(agreed, keys, strict=True):
-        t = rows.get(k)
-        out.append({**a, "body": t.body if t else ""})
+    for a in agreed:
+        # the words of that revision: the last copy kept at or before it
+        kept = [t for t in texts.get(a["policyId"], []) if t.revision <= int(a["revision"])]
+        out.append({**a, "body": kept[-1].body if kept else ""})
     return out
 
 
 # --- writing -------------------------------------------------------------------
 
 
-def _emit(session: Session, principal: Principal, p: Policy, slug: str, body: dict[str, Any]) -> None:
-    if slug != "deleted":  # this revision's words, for the orders that agree to it
+def _emit(
+    session: Session, principal: Principal, p: Policy, slug: str, body: dict[str, Any], new_words: bool = True
+) -> None:
+    if slug != "deleted" and new_words:  # this revision's words, for the orders that agree to it
         session.add(PolicyText(site_id=p.site_id, policy_id=p.id, revision=p.revision, name=p.name, body=p.body, created_date=p.updated_date))
     p.event_seq += 1
     outbox.record(
@@ -193,6 +196,7 @@ def update(session: Session, principal: Principal, policy_id: str, req: UpdatePo
             data={"currentRevision": str(p.revision)},
         )
     sent = d.model_fields_set
+    before = (p.name, p.body)
     if "event_id" in sent and d.event_id is not None and d.event_id != p.event_id:
         raise InvalidArgument("policy.eventId", "cannot change")
     if "name" in sent:
@@ -206,7 +210,8 @@ def update(session: Session, principal: Principal, policy_id: str, req: UpdatePo
     p.revision += 1
     p.updated_date = now()
     session.flush()
-    _emit(session, principal, p, "updated", wire.updated(p))
+    # an update that changes no word keeps no new copy: its revision reads the last one
+    _emit(session, principal, p, "updated", wire.updated(p), new_words=(p.name, p.body) != before)
     return p
 
 

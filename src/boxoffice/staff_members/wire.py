@@ -55,3 +55,21 @@ def without_guest_forms(item: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("tickets"), list):
         out["tickets"] = [without_guest_forms(t) if isinstance(t, dict) else t for t in out["tickets"]]
     return out
+
+
+# Signed links that open a ticket (its PDF, with the QR code) without credentials: they
+# outlive whoever was shown them, so a staff member, whose access can end, is not shown them.
+_BEARER_LINKS = ("ticketsPdf", "ticketPdfUrl")
+
+
+def for_staff(item: dict[str, Any], guest_forms: bool) -> dict[str, Any]:
+    """A ticket or order as a staff member sees it: no bearer links to the tickets, and
+    without READ_GUEST_FORM no form answers."""
+    out = without_guest_forms(item) if not guest_forms else dict(item)
+    for k in _BEARER_LINKS:
+        out.pop(k, None)
+    if isinstance(out.get("invoice"), dict) and "previewUrl" in out["invoice"]:
+        out["invoice"] = {k: v for k, v in out["invoice"].items() if k != "previewUrl"}
+    if isinstance(out.get("tickets"), list):
+        out["tickets"] = [for_staff(t, True) if isinstance(t, dict) else t for t in out["tickets"]]
+    return out

@@ -138,9 +138,16 @@ def _fit(pdf: FPDF, text: str, width: float, cut: bool = False) -> str:
     text = _safe(text).strip()
     if not cut and pdf.get_string_width(text) <= width:
         return text
-    while text and pdf.get_string_width(text + "...") > width:
-        text = text[:-1]
-    return text.rstrip() + "..."
+    # the longest prefix that fits, by bisection: a width is a sum over the characters,
+    # so shortening one character at a time was quadratic (seconds for a 5,000-char name)
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if pdf.get_string_width(text[:mid] + "...") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + "..."
 
 
 def _lines(pdf: FPDF, text: str, max_lines: int, height: float) -> None:

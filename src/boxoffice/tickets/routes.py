@@ -38,12 +38,11 @@ FIELDSETS = {"TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"}
 
 
 def _shown(session: Session, principal: Principal, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tickets as the caller may see them: a staff member without READ_GUEST_FORM gets
-    no form answers."""
+    """Tickets as the caller may see them (a staff member: ``staff_wire.for_staff``)."""
     scope = staff.scope(session, principal)
-    if scope is None or scope.guest_forms:
+    if scope is None:
         return tickets
-    return [staff_wire.without_guest_forms(t) for t in tickets]
+    return [staff_wire.for_staff(t, scope.guest_forms) for t in tickets]
 
 
 def _fieldsets(values: Any) -> set[str]:

@@ -8,6 +8,7 @@
 // DEFAULT_API_URL in build/common.js); our fetch rewrites that origin to
 // BOXOFFICE_URL and keeps path + query, method, headers and body untouched.
 
+import http from 'node:http';
 import { createClient, ApiKeyStrategy } from '@wix/sdk';
 import * as ticketDefinitions from '@wix/auto_sdk_events_ticket-definitions-v-2';
 import * as wixEventsV2 from '@wix/auto_sdk_events_wix-events-v-2';
@@ -208,4 +209,52 @@ export async function deleteEventsQuietly(client, ids) {
       /* already gone */
     }
   }
+}
+
+/** Boxoffice's own admin API (webhook subscriptions) with the site owner's key. */
+export async function admin(method, path, body) {
+  const res = await fetch(`${requireEnv('BOXOFFICE_URL').replace(/\/+$/, '')}${path}`, {
+    method,
+    headers: {
+      Authorization: requireEnv('BOXOFFICE_OWNER_KEY'),
+      'wix-site-id': requireEnv('BOXOFFICE_SITE_ID'),
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
+}
+
+/**
+ * A webhook receiver on 127.0.0.1: answers 200 at once and hands each body to
+ * `onBody` one at a time, in arrival order. `settled()` waits for the bodies received
+ * so far; `errors` collects what `onBody` threw (e.g. webhooks.process refusing a JWT).
+ */
+export async function startWebhookReceiver(onBody) {
+  let processing = Promise.resolve();
+  const errors = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      processing = processing.then(async () => {
+        try {
+          await onBody(body);
+        } catch (e) {
+          errors.push(String(e?.message ?? e));
+        }
+      });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    errors,
+    settled: () => processing,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }

@@ -16,7 +16,6 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { createClient, ApiKeyStrategy, AppStrategy } from '@wix/sdk';
 import * as forms from '@wix/auto_sdk_events_forms';
 import {
@@ -29,6 +28,8 @@ import {
   eventInput,
   tdInput,
   expectWixError,
+  admin,
+  startWebhookReceiver,
   deleteEventsQuietly,
   requestLog,
 } from './client.mjs';
@@ -98,51 +99,9 @@ const ids = (form) => form.controls.map((c) => c._id);
 // --- the webhook receiver ----------------------------------------------------------------
 
 const dispatched = [];
-const deliveryErrors = [];
-let processing = Promise.resolve();
-let server;
-let receiverUrl;
+let receiver;
 let subscriptionId;
 let wh;
-
-async function admin(method, path, body) {
-  const res = await fetch(`${requireEnv('BOXOFFICE_URL').replace(/\/+$/, '')}${path}`, {
-    method,
-    headers: {
-      Authorization: requireEnv('BOXOFFICE_OWNER_KEY'),
-      'wix-site-id': requireEnv('BOXOFFICE_SITE_ID'),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
-}
-
-function startReceiver() {
-  server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-      processing = processing.then(async () => {
-        try {
-          await wh.webhooks.process(body);
-        } catch (e) {
-          deliveryErrors.push(String(e?.message ?? e));
-        }
-      });
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      receiverUrl = `http://127.0.0.1:${server.address().port}`;
-      resolve();
-    }),
-  );
-}
 
 async function waitFor(match, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -150,21 +109,23 @@ async function waitFor(match, timeoutMs = 10_000) {
     const hit = dispatched.find((d) => match(d));
     if (hit) return hit;
     if (Date.now() > deadline) {
-      throw new Error(`no onFormEventUpdated within ${timeoutMs} ms; receiver errors: ${JSON.stringify(deliveryErrors.slice(-5))}`);
+      throw new Error(`no onFormEventUpdated within ${timeoutMs} ms; receiver errors: ${JSON.stringify(receiver.errors.slice(-5))}`);
     }
     await sleep(50);
   }
 }
 
 before(async () => {
-  await startReceiver();
+  receiver = await startWebhookReceiver((body) => wh.webhooks.process(body));
 });
 
 after(async () => {
   if (_client) await deleteEventsQuietly(_client, createdEventIds);
   if (subscriptionId) await admin('DELETE', `/boxoffice/v1/webhooks/${subscriptionId}`).catch(() => {});
-  await processing;
-  await new Promise((r) => (server ? server.close(r) : r()));
+  if (receiver) {
+    await receiver.settled();
+    await receiver.close();
+  }
 });
 
 describe('environment', () => {
@@ -185,7 +146,7 @@ describe('registration forms through the SDK', () => {
 
   test('the receiver subscribes to the form webhook (AppStrategy with the server key)', async () => {
     assert.equal(forms.onFormEventUpdated.type, WEBHOOK_TYPE, 'the package declares exactly this event type');
-    const sub = await admin('POST', '/boxoffice/v1/webhooks', { url: `${receiverUrl}/forms`, eventTypes: [WEBHOOK_TYPE] });
+    const sub = await admin('POST', '/boxoffice/v1/webhooks', { url: `${receiver.url}/forms`, eventTypes: [WEBHOOK_TYPE] });
     assert.equal(sub.status, 200, sub.text);
     subscriptionId = sub.json.webhook.id;
     const list = await admin('GET', '/boxoffice/v1/webhooks');
@@ -392,8 +353,8 @@ describe('registration forms through the SDK', () => {
     const d = await withControlId(a._id, () => alt.deleteControl({ eventId: e._id }));
     assert.deepEqual(ids(d.form), ['name', 'email']);
     assert.equal(new URL(lastRequest(`/form/controls/${a._id}`).url).pathname, `/_api/wix-events-web/v1/events/${e._id}/form/controls/${a._id}`);
-    await processing;
-    assert.deepEqual(deliveryErrors, [], 'webhooks.process accepted every form delivery');
+    await receiver.settled();
+    assert.deepEqual(receiver.errors, [], 'webhooks.process accepted every form delivery');
   });
 });
 

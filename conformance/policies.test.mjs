@@ -5,7 +5,6 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { createClient, ApiKeyStrategy, AppStrategy } from '@wix/sdk';
 import * as policies from '@wix/auto_sdk_events_policies';
 import {
@@ -17,6 +16,8 @@ import {
   randomGuid,
   eventInput,
   expectWixError,
+  admin,
+  startWebhookReceiver,
   deleteEventsQuietly,
   requestLog,
 } from './client.mjs';
@@ -60,51 +61,9 @@ function lastRequest(pathPart) {
 
 const TYPES = ['wix.events.v2.policy_created', 'wix.events.v2.policy_updated', 'wix.events.v2.policy_deleted'];
 const dispatched = [];
-const deliveryErrors = [];
-let processing = Promise.resolve();
-let server;
-let receiverUrl;
+let receiver;
 let subscriptionId;
 let wh;
-
-async function admin(method, path, body) {
-  const res = await fetch(`${requireEnv('BOXOFFICE_URL').replace(/\/+$/, '')}${path}`, {
-    method,
-    headers: {
-      Authorization: requireEnv('BOXOFFICE_OWNER_KEY'),
-      'wix-site-id': requireEnv('BOXOFFICE_SITE_ID'),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
-}
-
-function startReceiver() {
-  server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
-      processing = processing.then(async () => {
-        try {
-          await wh.webhooks.process(body);
-        } catch (e) {
-          deliveryErrors.push(String(e?.message ?? e));
-        }
-      });
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      receiverUrl = `http://127.0.0.1:${server.address().port}`;
-      resolve();
-    }),
-  );
-}
 
 async function waitFor(handler, match, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -112,21 +71,23 @@ async function waitFor(handler, match, timeoutMs = 10_000) {
     const hit = dispatched.find((d) => d.handler === handler && match(d.envelope));
     if (hit) return hit.envelope;
     if (Date.now() > deadline) {
-      throw new Error(`no ${handler} within ${timeoutMs} ms; receiver errors: ${JSON.stringify(deliveryErrors.slice(-5))}`);
+      throw new Error(`no ${handler} within ${timeoutMs} ms; receiver errors: ${JSON.stringify(receiver.errors.slice(-5))}`);
     }
     await sleep(50);
   }
 }
 
 before(async () => {
-  await startReceiver();
+  receiver = await startWebhookReceiver((body) => wh.webhooks.process(body));
 });
 
 after(async () => {
   if (_events) await deleteEventsQuietly(_events, createdEventIds);
   if (subscriptionId) await admin('DELETE', `/boxoffice/v1/webhooks/${subscriptionId}`).catch(() => {});
-  await processing;
-  await new Promise((r) => (server ? server.close(r) : r()));
+  if (receiver) {
+    await receiver.settled();
+    await receiver.close();
+  }
 });
 
 describe('environment', () => {
@@ -146,7 +107,7 @@ describe('policies through the SDK', () => {
   };
 
   test('the receiver subscribes to the three policy webhooks (AppStrategy with the server key)', async () => {
-    const sub = await admin('POST', '/boxoffice/v1/webhooks', { url: `${receiverUrl}/policies`, eventTypes: TYPES });
+    const sub = await admin('POST', '/boxoffice/v1/webhooks', { url: `${receiver.url}/policies`, eventTypes: TYPES });
     assert.equal(sub.status, 200, sub.text);
     subscriptionId = sub.json.webhook.id;
     const list = await admin('GET', '/boxoffice/v1/webhooks');
@@ -307,8 +268,8 @@ describe('policies through the SDK', () => {
     const env = await waitFor('onPolicyDeleted', (en) => en.metadata?.entityId === s.policy._id);
     assert.equal(env.metadata.slug, 'deleted');
     assert.equal(env.entity?._id, s.policy._id);
-    await processing;
-    assert.deepEqual(deliveryErrors, [], 'webhooks.process accepted every policy delivery');
+    await receiver.settled();
+    assert.deepEqual(receiver.errors, [], 'webhooks.process accepted every policy delivery');
   });
 
   test('the /_api/events-policies path family (SDK with a non-Wix host) serves every method', async () => {

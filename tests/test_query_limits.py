@@ -22,7 +22,10 @@ from boxoffice.limits import MAX_R_CHARS
 from tests.helpers import EVENTS, TD, create_event, create_td
 
 AVAILABLE = f"{TD}/available/query"
-FAST = 1.0  # seconds: a refusal costs a walk of the request, never a query
+# A hang guard, not a speed measure (that lives in bench/): a refusal is a walk of the
+# request, milliseconds, and the code before the limits took 19-72 s; a loaded 2-core CI
+# machine once took 1.1 s for a refusal, so the bound is far above any honest refusal.
+FAST = 15.0
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from .mail import worker as mail_worker
 from .mail.routes import router as mail_router
 from .migrations import check_migrated
 from .orders.routes import admin_router as orders_admin_router
-from .orders.routes import checkout_router, orders_router, test_payments_router
+from .orders.routes import checkout_router, orders_router, stripe_router, test_payments_router
 from .payments import Payments
 from .policies.routes import PREFIXES as POLICIES_PREFIXES
 from .policies.routes import router as policies_router
@@ -111,7 +111,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.secret = secret
-    app.state.payments = Payments.from_settings(settings.test_payments)
+    app.state.payments = Payments.from_settings(settings)
     # Create Ticket Reservation calls queue here and commit in batches (group commit)
     app.state.reserve = GroupCommit[reservations.NewReservation, dict[str, Any]](
         partial(
@@ -125,7 +125,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIds)
-    app.router.routes.extend(_routes(settings.test_payments))
+    app.router.routes.extend(_routes(settings.test_payments, app.state.payments.stripe is not None))
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -142,7 +142,7 @@ def create_app(
 
 
 @functools.cache
-def _routes(test_payments: bool) -> tuple[BaseRoute, ...]:
+def _routes(test_payments: bool, stripe: bool = False) -> tuple[BaseRoute, ...]:
     """Every API route, built once per process: a route holds no app state (what it needs
     it reads from ``request.app.state``), and building ~230 of them (FastAPI analyses each
     signature and makes its models) costs about half a second, once per app otherwise.
@@ -170,6 +170,8 @@ def _routes(test_payments: bool) -> tuple[BaseRoute, ...]:
         root.include_router(extra)
     if test_payments:
         root.include_router(test_payments_router)
+    if stripe:  # Stripe's webhook, only where Stripe takes the payments
+        root.include_router(stripe_router)
     for extra in (webhooks_router, mail_router, live_router):
         root.include_router(extra)
     return tuple(root.routes)

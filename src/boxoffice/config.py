@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     # by POST /boxoffice/v1/test-payments/...): for development and CI only. `make run`,
     # the tests and the conformance suite turn it on; production leaves it off.
     test_payments: bool = False
+    # --- Stripe (payments/stripe_provider.py): card payments when the secret key is set
+    # (it wins over test_payments). The webhook endpoint's signing secret (whsec_...)
+    # verifies POST /boxoffice/v1/payments/stripe/webhook; without it every event is
+    # refused. The API base is Stripe's own unless pointed at e.g. localstripe.
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = "https://api.stripe.com"
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
     # Largest request body in bytes; larger ones are refused with 413 before parsing.

@@ -5,19 +5,28 @@ manager's markAsPaid, or online); only the online kind needs a provider. Provide
 know nothing of orders: they are asked to collect a :class:`Charge` and answer with a
 :class:`Started` payment; the provider's callback (its webhook, or the `test`
 provider's pay/decline endpoint) then tells the orders slice the outcome, through
-``orders.service.payment_succeeded`` / ``payment_declined``.
+``orders.service.payment_outcome`` (the `test` provider) or
+``orders.service.payment_reported`` (a provider's signed webhook, a
+:class:`PaymentReport`).
 
 Which providers exist is configuration: the app factory builds :class:`Payments` from
-the settings. The `test` simulator is there only when ``BOXOFFICE_TEST_PAYMENTS=1``
-(`make run`, the tests and the conformance suite set it); without an online provider,
-an order that must be paid online is refused with 428 PAYMENT_PROVIDER_NOT_CONFIGURED.
+the settings. ``stripe`` (:mod:`.stripe_provider`) when ``BOXOFFICE_STRIPE_SECRET_KEY``
+is set; otherwise the `test` simulator when ``BOXOFFICE_TEST_PAYMENTS=1`` (`make run`,
+the tests and the conformance suite set it). When both are set Stripe wins: a real key
+is the stronger intent, and a forgotten development flag must never make a production
+deployment hand out unpaid tickets. Without an online provider, an order that must be
+paid online is refused with 428 PAYMENT_PROVIDER_NOT_CONFIGURED.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .stripe_provider import StripeProvider
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,23 @@ class Charge:
     """What a buyer owes for one order."""
 
     order_number: str
+    amount_cents: int
+    currency: str
+    site_id: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentReport:
+    """What a provider's verified callback says of one payment: it succeeded or failed.
+    ``amount_cents`` is back in Boxoffice's hundredths (``money.py``), whatever the
+    provider's minor unit."""
+
+    provider: str
+    event_id: str
+    site_id: str
+    order_number: str
+    payment_id: str
+    succeeded: bool
     amount_cents: int
     currency: str
 
@@ -63,6 +89,21 @@ class Payments:
 
     online: OnlineProvider | None = None
 
+    @property
+    def stripe(self) -> StripeProvider | None:
+        from .stripe_provider import StripeProvider
+
+        return self.online if isinstance(self.online, StripeProvider) else None
+
     @classmethod
-    def from_settings(cls, test_payments: bool) -> Payments:
-        return cls(online=TestProvider() if test_payments else None)
+    def from_settings(cls, settings: Settings) -> Payments:
+        key = settings.stripe_secret_key.get_secret_value()
+        if key:
+            from .stripe_provider import StripeProvider
+
+            return cls(
+                online=StripeProvider(
+                    key, settings.stripe_webhook_secret.get_secret_value(), settings.stripe_api_base
+                )
+            )
+        return cls(online=TestProvider() if settings.test_payments else None)

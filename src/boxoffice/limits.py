@@ -80,3 +80,19 @@ STAFF_DEVICES_PER_MEMBER = 20
 # --- webhooks ---------------------------------------------------------------------------
 # Subscriptions per site.
 MAX_SUBSCRIPTIONS_PER_SITE = 50
+
+# --- bulk selling methods (reservations/, orders/, tickets/) ----------------------------
+# Tag ids in one tag list (privateTags / tags) of a reservation, on a request and after a
+# change (the typings: tagIds @maxSize 100), and characters of one tag id (the typings
+# say 5, which no real tag id (a GUID) fits: 36 is what a GUID needs).
+RESERVATION_TAGS_MAX = 100
+RESERVATION_TAG_ID_MAX_CHARS = 36
+# Reservations one Bulk Update Ticket Reservation Tags names (the typings: ids 1-100).
+BULK_RESERVATION_IDS_MAX = 100
+# Reservations one Bulk Update Ticket Reservation Tags By Filter changes in its single
+# transaction (the typings give none; above it the call is refused: narrow the filter).
+BULK_TAGS_BY_FILTER_MAX = 5_000
+# Orders one Bulk Update Orders names (the typings: orderNumber @maxSize 100).
+BULK_ORDERS_MAX = 100
+# Tickets one Bulk Update Tickets names (the typings give the same bound as check-in: 100).
+BULK_TICKETS_MAX = 100

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from ..schemas import WixModel
+from ..limits import BULK_ORDERS_MAX, MAX_OFFSET
+from ..schemas import StrictInt, WixModel
 
 
 class InputValue(WixModel):
@@ -76,6 +77,16 @@ class CheckoutResponse(WixModel):
     expires: str | None = None
     reservations: list[dict[str, Any]]
     order_page_url: str | None = None
+    payment: dict[str, Any] | None = Field(
+        None, description="Boxoffice: what the buyer needs to pay online (Stripe: provider, paymentIntentId, clientSecret)"
+    )
+
+
+class StripeWebhookResponse(WixModel):
+    """Boxoffice: what a Stripe event did (Stripe reads only the 2xx)."""
+
+    order_status: str | None = None
+    refund_id: str | None = None
 
 
 class ListOrdersResponse(WixModel):
@@ -102,3 +113,54 @@ class PolicyAgreementResponse(WixModel):
     agreed_date: str | None = None
     via: str | None = None
     policies: list[AgreedPolicy]
+
+
+# --- the remaining selling methods (issue 12 section 4) --------------------------------
+
+
+class CheckoutOptionsResponse(WixModel):
+    payment_method_configured: bool
+    accept_coupons: bool
+    premium_services: bool
+    paid_tickets: bool
+    accept_gift_cards: bool
+    payment_methods: list[str] = Field(description="Boxoffice: the enabled payment methods (offline, then the online provider)")
+
+
+class DiscountRequest(WixModel):
+    coupon_code: str | None = Field(None, max_length=20)
+
+
+class GetInvoiceRequest(WixModel):
+    event_id: str = Field(max_length=36)
+    with_discount: DiscountRequest | None = None
+    gift_card_code: str | None = Field(None, max_length=30)
+
+
+class InvoiceResponse(WixModel):
+    invoice: dict[str, Any]
+    expires: str | None = None
+    reservation_status: str
+    reservation_occupied: bool
+    reservations: list[dict[str, Any]]
+    discount_errors: dict[str, Any] | None = None
+    gift_card_errors: dict[str, Any] | None = None
+
+
+class QueryAvailableTicketsRequest(WixModel):
+    offset: StrictInt | None = Field(None, ge=0, le=MAX_OFFSET)
+    limit: StrictInt | None = Field(None, ge=0, le=1000)
+    filter: dict[str, Any] | None = None
+    fieldset: list[str] | None = Field(None, max_length=20)
+    sort: str | None = Field(None, max_length=100)
+
+
+class AvailableTicketsResponse(WixModel):
+    meta_data: dict[str, int]
+    definitions: list[dict[str, Any]]
+
+
+class BulkUpdateOrdersRequest(WixModel):
+    order_number: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(min_length=1, max_length=BULK_ORDERS_MAX)
+    fields: str | list[str] | None = Field(None, description='Field mask: only "archived"')
+    archived: bool | None = None

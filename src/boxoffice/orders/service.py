@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select
+from sqlalchemy import func, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from .. import outbox
+from .. import query as q
 from ..db import advisory_lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..events import service as events_service
@@ -35,16 +36,21 @@ from ..forms import service as forms
 from ..identity import SYSTEM_IDENTITY, IdentityType, Permission, Principal
 from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
-from ..payments import Charge, Payments
+from ..payments import Charge, PaymentReport, Payments
+from ..payments import refunds as payment_refunds
+from ..payments.models import PaymentRefund, RefundStatus
 from ..policies import service as policies
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
+from ..ticket_definitions import inventory
+from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
+from ..ticket_definitions.service import sale_status_expr
 from ..tickets.models import Ticket
 from ..timefmt import iso
 from . import wire
 from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
-from .schemas import CheckoutRequest
+from .schemas import BulkUpdateOrdersRequest, CheckoutRequest, GetInvoiceRequest, QueryAvailableTicketsRequest
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -357,13 +363,17 @@ def check_open_orders(
 def checkout(
     session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
     payments: Payments, offline_hold: dt.timedelta, agreed_via: str = "CHECKOUT_API",
+    buyer_action: dict[str, Any] | None = None,
 ) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
     """Step 10: a PENDING reservation becomes an order with one ticket per seat.
 
     Step 4: "guests must agree to the policies to register". The SDK's checkout has no
     field for it, so checking out *is* the agreement: the order records which policy
     revisions were in force and how the buyer gave it (``agreed_via``: the API, where the
-    calling app shows the policies, or Boxoffice's own checkout page, which asks)."""
+    calling app shows the policies, or Boxoffice's own checkout page, which asks).
+
+    ``buyer_action``: filled with what an online provider's buyer needs to pay (Stripe:
+    the PaymentIntent's client secret) for the checkout response."""
     if not req.reservation_id:
         raise InvalidArgument("reservationId", "is required", "REQUIRED_FIELD")
     member_id = check_checkout_permissions(principal, req)
@@ -474,7 +484,10 @@ def checkout(
     )
     if status == OrderStatus.PENDING:  # online: the provider begins collecting now
         assert payments.online is not None
-        order.payment_id = payments.online.start(Charge(order.order_number, grand, r.currency)).payment_id
+        started = payments.online.start(Charge(order.order_number, grand, r.currency, site_id=principal.site_id))
+        order.payment_id = started.payment_id
+        if buyer_action is not None:
+            buyer_action.update(started.buyer_action)
     session.add(order)
     session.flush()
     tickets = []
@@ -569,6 +582,61 @@ def payment_outcome(session: Session, principal: Principal, provider: str, order
         _end(session, identity, order, OrderStatus.DECLINED, t)
     session.flush()
     return order
+
+
+LATE_PAYMENT = "PAID_AFTER_HOLD_EXPIRED"
+
+
+def payment_reported(session: Session, report: PaymentReport) -> tuple[Order | None, PaymentRefund | None]:
+    """A provider's verified webhook says how an order's online payment ended.
+
+    Idempotent by the order's state (a provider sends an event more than once): a
+    success moves a PENDING order to PAID once (``payment_outcome``), a failure to
+    DECLINED once; a repeat finds the order moved and changes nothing. An event for no
+    order of ours (another payment on the same account, a checkout that was rolled back)
+    changes nothing either.
+
+    A success that comes for an order that can no longer be sold (its hold expired, or it
+    was declined or canceled meanwhile), or for another amount than the order's, must not
+    leave money taken with no ticket: the order ends CANCELED (if it had not) and a
+    refund is owed, written here (``payment_refunds``, once per payment) and returned for
+    the caller to make at the provider after this unit commits (``refund_made``).
+    -> (the order, or None when the payment is none of ours; the refund still to make)."""
+    stmt = select(Order).where(Order.site_id == report.site_id, Order.order_number == report.order_number)
+    order = session.scalars(stmt.with_for_update()).first()
+    if order is None or order.payment_provider != report.provider or order.payment_id != report.payment_id:
+        return None, None
+    principal = Principal(report.site_id, IdentityType.APP, SYSTEM_IDENTITY["appId"], frozenset(Permission))
+    t = now()
+    if not report.succeeded:
+        if order.status == OrderStatus.PENDING:
+            payment_outcome(session, principal, report.provider, order.order_number, paid=False)
+        return order, None
+    if order.status == OrderStatus.PAID:
+        return order, None  # this payment confirmed it already (or a manager did): nothing to do
+    right = (report.amount_cents, report.currency.upper()) == (order.total_cents, order.currency.upper())
+    if order.status_at(t) == OrderStatus.PENDING and right:
+        payment_outcome(session, principal, report.provider, order.order_number, paid=True)
+        return order, None
+    if order.status == OrderStatus.PENDING:  # past its hold (not yet swept), or paid the wrong amount
+        r = session.get(TicketReservation, order.reservation_id)
+        assert r is not None
+        if r.status_at(t) == ReservationStatus.EXPIRED:
+            reservations.expire(session, r, SYSTEM_IDENTITY, t)  # the order ends with it (CANCELED)
+        else:
+            reservations.release_hold(session, r, ReservationStatus.CANCELED, SYSTEM_IDENTITY, t)
+        if order.status == OrderStatus.PENDING:
+            _end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
+    refund = payment_refunds.owe(
+        session, order.site_id, order.id, report.provider, report.payment_id, report.amount_cents, report.currency,
+        LATE_PAYMENT if right else "AMOUNT_MISMATCH", t,
+    )
+    return order, (refund if refund.status == RefundStatus.PENDING else None)
+
+
+def refund_made(session: Session, site_id: str, provider: str, payment_id: str, refund_id: str) -> None:
+    """The provider made the refund owed for ``payment_id``: recorded in a unit of its own."""
+    payment_refunds.made(session, site_id, provider, payment_id, refund_id, now())
 
 
 def _end(session: Session, identity: dict[str, str], order: Order, status: str, t: dt.datetime) -> None:
@@ -714,3 +782,159 @@ def update_order(
     emit(session, principal.webhook_identity(), order, "OrderUpdated")
     session.flush()
     return order
+
+
+# --- the remaining selling methods (issue 12 section 4) -------------------------------------
+
+
+def get_checkout_options(session: Session, principal: Principal, payments: Payments) -> dict[str, Any]:
+    """Which payment methods checkout offers: paying in person always, the online
+    provider when one is configured. No coupons or gift cards in Boxoffice."""
+    methods = ["offline"] + ([payments.online.name] if payments.online is not None else [])
+    paid = session.scalars(
+        select(TD.id)
+        .join(Event, Event.id == TD.event_id)
+        .where(TD.site_id == principal.site_id, TD.free.is_(False), TD.hidden.is_(False), Event.state != EventState.DRAFT)
+        .limit(1)
+    ).first()
+    return {
+        "paymentMethodConfigured": True,
+        "acceptCoupons": False,
+        "premiumServices": True,
+        "paidTickets": paid is not None,
+        "acceptGiftCards": False,
+        "paymentMethods": methods,
+    }
+
+
+_RESERVATION_STATUS = {s.value: f"RESERVATION_{s.value}" for s in ReservationStatus}
+
+
+def get_invoice(
+    session: Session, principal: Principal, reservation_id: str, req: GetInvoiceRequest, fee_rate: Decimal
+) -> dict[str, Any]:
+    """The invoice checkout would build for this reservation (``build_invoice``), its
+    status and whether it is already checked out. A buyer sees only their own."""
+    r = reservations.get(session, principal, reservation_id)
+    lines = reservations.lines_of(session, r)
+    if any(ln.event_id != req.event_id for ln in lines):
+        raise NotFound(f"Ticket reservation {reservation_id} not found in event {req.event_id}", code="TICKET_RESERVATION_NOT_FOUND")
+    t = now()
+    status = r.status_at(t)
+    invoice = build_invoice(lines, r.currency, fee_rate)[0]
+    occupied = session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None
+    out: dict[str, Any] = {
+        "invoice": invoice,
+        "expires": iso(r.expiration_date) if status == ReservationStatus.PENDING else None,
+        "reservationStatus": _RESERVATION_STATUS[status],
+        "reservationOccupied": occupied,
+        "reservations": wire.legacy_reservations(r, lines),
+    }
+    if req.with_discount is not None and req.with_discount.coupon_code:
+        out["discountErrors"] = {"error": [{"code": "COUPON_DOES_NOT_EXIST"}]}
+    if req.gift_card_code:
+        out["giftCardErrors"] = {"error": [{"code": "GIFT_CARD_NOT_FOUND"}]}
+    return out
+
+
+AVAILABLE_SORTS = {"created": TD.created_date, "name": TD.name, "orderIndex": TD.sort_index, "order_index": TD.sort_index}
+AVAILABLE_FILTER = q.Spec(
+    fields=[
+        q.field("id", TD.id, "string", nullable=False, aliases=("_id",)),
+        q.field("eventId", TD.event_id, "string", nullable=False, aliases=("event_id",)),
+        q.field("name", TD.name, "string", nullable=False),
+        q.field("free", TD.free, "bool", ops=q.EQ_OPS, nullable=False),
+        q.field("created", TD.created_date, "datetime", nullable=False, aliases=("createdDate",)),
+    ],
+    id_expr=TD.id,
+    default_sort=[{"fieldName": "created", "order": "ASC"}],
+)
+AVAILABLE_FIELDSETS = frozenset({"POLICY", "DASHBOARD"})
+
+
+def _available_tickets(
+    session: Session, principal: Principal, cond: Any, include_hidden: bool,
+    offset: int, limit: int, sort: str | None, fieldsets: set[str],
+) -> dict[str, Any]:
+    """Legacy List/Query Available Tickets. Everyone sees the definitions on sale now
+    that are not hidden, of published events; a manager asking for
+    ``INCLUDE_HIDDEN_NOT_ON_SALE`` sees every definition of the site. Limit 0 (the
+    default) answers only the counts."""
+    t = now()
+    manager = principal.can(Permission.MANAGE_EVENTS, Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_ORDERS)
+    order_by = parse_sort(sort, AVAILABLE_SORTS, "created:asc")
+    stmt = select(TD).where(TD.site_id == principal.site_id, cond)
+    if not (include_hidden and manager):
+        started = q.Ctx(now=t)
+        stmt = (
+            stmt.join(Event, Event.id == TD.event_id)
+            .where(TD.hidden.is_(False), Event.state != EventState.DRAFT)
+            .where(sale_status_expr(started) == SaleStatus.SALE_STARTED.value)
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(session.scalars(stmt.order_by(order_by, TD.id).offset(offset).limit(limit))) if limit else []
+    overdue = inventory.overdue_holds(session, inventory.due(rows, t), t)
+    defs = []
+    for td in rows:
+        left = inventory.unsold(td, overdue.get(td.id, 0))
+        defs.append(
+            wire.legacy_ticket_definition(
+                td, inventory.sale_status(td, t), left, inventory.limit_per_checkout(left), fieldsets
+            )
+        )
+    return {"metaData": {"count": len(defs), "offset": offset, "total": total}, "definitions": defs}
+
+
+def list_available_tickets(session: Session, principal: Principal, p: dict[str, Any]) -> dict[str, Any]:
+    cond = TD.event_id.in_(p["eventId"]) if p.get("eventId") else true()
+    for s in p.get("state") or []:
+        if s != "INCLUDE_HIDDEN_NOT_ON_SALE":
+            raise InvalidArgument("state", f'unknown state "{s}"')
+    sort = p.get("sort")
+    return _available_tickets(
+        session, principal, cond, bool(p.get("state")), p["offset"], p["limit"],
+        sort[0] if isinstance(sort, list) else sort, set(),
+    )
+
+
+def query_available_tickets(session: Session, principal: Principal, req: QueryAvailableTicketsRequest) -> dict[str, Any]:
+    fieldsets = set(req.fieldset or [])
+    unknown = fieldsets - AVAILABLE_FIELDSETS
+    if unknown:
+        raise InvalidArgument("fieldset", f"unknown fieldset {', '.join(sorted(unknown))}")
+    cond = q.compile_filter(AVAILABLE_FILTER, req.filter or {}, q.Ctx(now=now()), "filter")
+    return _available_tickets(session, principal, cond, False, req.offset or 0, req.limit or 0, req.sort, fieldsets)
+
+
+def bulk_update_orders(
+    session: Session, principal: Principal, event_id: str, req: BulkUpdateOrdersRequest, fields: list[str] | None
+) -> list[Order]:
+    """Archive or unarchive many orders of one event: each changed order says
+    OrderUpdated, as Update Order does; an unknown number refuses the whole call."""
+    unknown = set(fields or []) - {"archived"}
+    if unknown:
+        raise InvalidArgument("fields", f"cannot update {', '.join(sorted(unknown))}")
+    if req.archived is None:
+        raise InvalidArgument("archived", "is required", "REQUIRED_FIELD")
+    numbers = list(dict.fromkeys(req.order_number))
+    rows = {
+        o.order_number: o
+        for o in session.scalars(
+            select(Order)
+            .where(Order.site_id == principal.site_id, Order.event_id == event_id, Order.order_number.in_(numbers))
+            .order_by(Order.id)
+            .with_for_update()
+        )
+    }
+    missing = [n for n in numbers if n not in rows]
+    if missing:
+        raise NotFound(f"Order {missing[0]} not found", code="ORDER_NOT_FOUND")
+    t = now()
+    identity = principal.webhook_identity()
+    for n in numbers:
+        order = rows[n]
+        order.archived = req.archived
+        order.updated_date = t
+        emit(session, identity, order, "OrderUpdated")
+    session.flush()
+    return [rows[n] for n in numbers]

@@ -188,26 +188,103 @@ def order_event_data(order: Order, tickets: list[Ticket], name: str) -> dict[str
 
 
 def checkout_response(
-    order: Order, tickets: list[Ticket], r: TicketReservation, lines: list[ReservationLine], urls: Urls
+    order: Order, tickets: list[Ticket], r: TicketReservation, lines: list[ReservationLine], urls: Urls,
+    payment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Checkout's answer: the order, what it reserved, when an unpaid hold ends, its page."""
-    return {
+    """Checkout's answer: the order, what it reserved, when an unpaid hold ends, its page.
+
+    ``payment`` (Boxoffice's own field: the SDK's CheckoutResponse has none for it, and
+    passes unknown fields through): what the buyer needs to pay an online order, e.g.
+    ``{"provider": "stripe", "paymentIntentId": "pi_...", "clientSecret": "pi_..._secret_..."}``
+    for Stripe.js. Only in this answer, to the buyer who checked out; never stored or
+    shown by Get Order (``order.paymentDetails.transaction.transactionId`` carries the
+    PaymentIntent id)."""
+    out: dict[str, Any] = {
         "order": order_wire(order, tickets, None, urls),
         "expires": iso(r.expiration_date) if order.status == OrderStatus.PENDING else None,
-        "reservations": [
-            {
-                "quantity": ln.quantity,
-                "ticket": {
-                    "id": ln.ticket_definition_id,
-                    "name": ln.ticket_name,
-                    "price": legacy_money(ln.price_cents, r.currency),
-                    "free": ln.price_cents == 0,
-                    "policy": ln.policy or "",
-                    "eventId": ln.event_id,
-                },
-                "ticketDetails": [{"pricingOptionId": ln.pricing_option_id}] if ln.pricing_option_id else [],
-            }
-            for ln in lines
-        ],
+        "reservations": legacy_reservations(r, lines),
         "orderPageUrl": urls.order_pdf(order),
     }
+    if payment:
+        out["payment"] = payment
+    return out
+
+
+# --- the remaining selling methods (issue 12 section 4) --------------------------------
+
+
+def legacy_reservations(r: TicketReservation, lines: list[ReservationLine]) -> list[dict[str, Any]]:
+    """``reservations[]`` of Checkout and Get Invoice: each line with the legacy
+    TicketDefinition snapshot it was reserved at."""
+    return [
+        {
+            "quantity": ln.quantity,
+            "ticket": {
+                "id": ln.ticket_definition_id,
+                "name": ln.ticket_name,
+                "price": legacy_money(ln.price_cents, r.currency),
+                "free": ln.price_cents == 0,
+                "policy": ln.policy or "",
+                "eventId": ln.event_id,
+            },
+            "ticketDetails": [{"pricingOptionId": ln.pricing_option_id}] if ln.pricing_option_id else [],
+        }
+        for ln in lines
+    ]
+
+
+def legacy_ticket_definition(
+    td: Any, sale_status: str, unsold: int | None, per_checkout: int, fieldsets: set[str]
+) -> dict[str, Any]:
+    """A v3 ticket definition row in the legacy (Orders v1) TicketDefinition shape of
+    List/Query Available Tickets."""
+    pricing: dict[str, Any]
+    if td.fixed_price_cents is not None:
+        price_cents, pricing = td.fixed_price_cents, {"fixedPrice": legacy_money(td.fixed_price_cents, td.currency)}
+    elif td.guest_price_cents is not None:
+        price_cents, pricing = td.guest_price_cents, {"minPrice": legacy_money(td.guest_price_cents, td.currency)}
+    else:
+        opts = td.price_options or []
+        price_cents = min((o["cents"] for o in opts), default=0)
+        pricing = {
+            "pricingOptions": {
+                "options": [{"id": o["optionId"], "name": o["name"], "price": legacy_money(o["cents"], td.currency)} for o in opts]
+            }
+        }
+    pricing["pricingType"] = td.pricing_type
+    out: dict[str, Any] = {
+        "id": td.id,
+        "price": legacy_money(price_cents, td.currency),
+        "free": td.free,
+        "name": td.name,
+        "description": td.description or "",
+        "limitPerCheckout": min(per_checkout, 20),  # the legacy typings: @max 20
+        "orderIndex": td.sort_index,
+        "eventId": td.event_id,
+        "wixFeeConfig": {"type": td.fee_type},
+        "salePeriod": {
+            k: v
+            for k, v in {
+                "startDate": iso(td.sale_start) if td.sale_start else None,
+                "endDate": iso(td.sale_end) if td.sale_end else None,
+                "hideNotOnSale": not td.display_not_on_sale,
+            }.items()
+            if v is not None
+        },
+        "saleStatus": sale_status,
+        "state": ["INCLUDE_HIDDEN_NOT_ON_SALE"] if td.hidden or sale_status != "SALE_STARTED" else [],
+        "pricing": pricing,
+    }
+    if "POLICY" in fieldsets:
+        out["policy"] = td.policy_text or ""
+    if "DASHBOARD" in fieldsets:
+        out["dashboard"] = {
+            "hidden": td.hidden,
+            "sold": td.sold_count + td.reserved_count,
+            "limited": td.limited,
+            "quantity": td.actual_limit if td.limited else None,
+            "unsold": unsold,
+            "ticketsSold": td.sold_count,
+            "ticketsReserved": td.reserved_count,
+        }
+    return out

@@ -11,7 +11,14 @@ from ..api.http import JSON
 from ..groupcommit import GroupCommit
 from ..identity import Permission, Principal
 from . import service, wire
-from .schemas import CreateTicketReservationRequest, TicketReservationResponse
+from .schemas import (
+    BulkUpdateTicketReservationTagsByFilterRequest,
+    BulkUpdateTicketReservationTagsByFilterResponse,
+    BulkUpdateTicketReservationTagsRequest,
+    BulkUpdateTicketReservationTagsResponse,
+    CreateTicketReservationRequest,
+    TicketReservationResponse,
+)
 
 router = APIRouter(tags=["Ticket Reservations"])
 
@@ -62,3 +69,29 @@ def cancel_ticket_reservation(ticketReservationId: str, db: DB, principal: Princ
 )
 def delete_ticket_reservation(ticketReservationId: str, db: DB, principal: Principal = Buyer) -> JSON:
     return JSON(db.write(lambda s: {"ticketReservation": service.delete(s, principal, ticketReservationId)}))
+
+
+# Retagging is the site's business, not a buyer's (the typings: TICKET_RESERVATION_UPDATE).
+Manager = require(Permission.MANAGE_ORDERS, Permission.MANAGE_EVENTS)
+
+
+@router.post(
+    "/v1/bulk/ticket-reservations/update-tags",
+    response_model=BulkUpdateTicketReservationTagsResponse,
+    summary="Bulk Update Ticket Reservation Tags",
+)
+def bulk_update_ticket_reservation_tags(
+    body: BulkUpdateTicketReservationTagsRequest, db: DB, principal: Principal = Manager
+) -> JSON:
+    return JSON(db.write(lambda s: service.bulk_update_ticket_reservation_tags(s, principal, body)))
+
+
+@router.post(
+    "/v1/bulk/ticket-reservations/update-tags-by-filter",
+    response_model=BulkUpdateTicketReservationTagsByFilterResponse,
+    summary="Bulk Update Ticket Reservation Tags By Filter",
+)
+def bulk_update_ticket_reservation_tags_by_filter(
+    body: BulkUpdateTicketReservationTagsByFilterRequest, db: DB, principal: Principal = Manager
+) -> JSON:
+    return JSON(db.write(lambda s: service.bulk_update_ticket_reservation_tags_by_filter(s, principal, body)))

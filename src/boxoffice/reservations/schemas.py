@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from ..limits import BULK_RESERVATION_IDS_MAX, RESERVATION_TAG_ID_MAX_CHARS, RESERVATION_TAGS_MAX
 from ..schemas import FreeForm, Namespaces, StrictInt, WixModel
 
 
@@ -78,3 +79,61 @@ class TicketReservationOut(WixModel):
 
 class TicketReservationResponse(WixModel):
     ticket_reservation: TicketReservationOut
+
+
+# --- Bulk Update Ticket Reservation Tags (By Filter) ------------------------------------
+
+
+class TagList(WixModel):
+    tag_ids: list[Annotated[str, Field(min_length=1, max_length=RESERVATION_TAG_ID_MAX_CHARS)]] = Field(
+        default_factory=list, max_length=RESERVATION_TAGS_MAX
+    )
+
+
+class Tags(WixModel):
+    private_tags: TagList | None = None
+    tags: TagList | None = None
+
+
+class BulkUpdateTicketReservationTagsRequest(WixModel):
+    ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(min_length=1, max_length=BULK_RESERVATION_IDS_MAX)
+    assign_tags: Tags
+    unassign_tags: Tags | None = None
+
+
+class BulkUpdateTicketReservationTagsByFilterRequest(WixModel):
+    filter: dict[str, Any]
+    assign_tags: Tags
+    unassign_tags: Tags | None = None
+
+
+class ItemError(WixModel):
+    code: str
+    description: str
+    data: dict[str, Any] | None = None
+
+
+class ItemMetadata(WixModel):
+    id: str | None = None
+    original_index: int
+    success: bool
+    error: ItemError | None = None
+
+
+class BulkUpdateTicketReservationTagsResult(WixModel):
+    item_metadata: ItemMetadata
+
+
+class BulkActionMetadata(WixModel):
+    total_successes: int
+    total_failures: int
+    undetailed_failures: int
+
+
+class BulkUpdateTicketReservationTagsResponse(WixModel):
+    results: list[BulkUpdateTicketReservationTagsResult]
+    bulk_action_metadata: BulkActionMetadata
+
+
+class BulkUpdateTicketReservationTagsByFilterResponse(WixModel):
+    job_id: str

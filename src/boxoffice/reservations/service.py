@@ -31,10 +31,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import limits, outbox
+from .. import query as q
 from ..db import Database, insert_rows, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, WixError
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
@@ -47,7 +48,12 @@ from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
 from . import wire
 from .models import NewLineRow, NewReservationRow, ReservationLine, ReservationStatus, TicketReservation
-from .schemas import CreateTicketReservationRequest
+from .schemas import (
+    BulkUpdateTicketReservationTagsByFilterRequest,
+    BulkUpdateTicketReservationTagsRequest,
+    CreateTicketReservationRequest,
+    Tags,
+)
 
 FQDN = "wix.events.v1.ticket_reservation"
 
@@ -577,3 +583,147 @@ def delete(session: Session, principal: Principal, reservation_id: str) -> dict[
     session.delete(r)
     session.flush()
     return snapshot
+
+
+# --- Bulk Update Ticket Reservation Tags (By Filter) ----------------------------------------
+
+_TAG_LISTS = (("privateTags", "private_tags"), ("tags", "tags"))
+
+
+def _tag_ids(tags: Tags | None, attr: str) -> list[str]:
+    lst = getattr(tags, attr, None) if tags is not None else None
+    return list(lst.tag_ids) if lst is not None else []
+
+
+def _retag(current: dict[str, Any] | None, assign: Tags, unassign: Tags | None) -> dict[str, Any]:
+    """Wix: "If a tag appears in both assign and unassign lists, it will be assigned."
+    Order is kept: the tags a reservation had, then the new ones."""
+    out: dict[str, Any] = dict(current or {})
+    for wire_name, attr in _TAG_LISTS:
+        cur = out.get(wire_name)
+        have = cur.get("tagIds") if isinstance(cur, dict) else None
+        have = [x for x in have if isinstance(x, str)] if isinstance(have, list) else []
+        add = _tag_ids(assign, attr)
+        drop = set(_tag_ids(unassign, attr)) - set(add)
+        ids = [t for t in dict.fromkeys([*have, *add]) if t not in drop]
+        if len(ids) > limits.RESERVATION_TAGS_MAX:
+            raise FailedPrecondition(
+                f"A reservation holds at most {limits.RESERVATION_TAGS_MAX} {wire_name}", code="TAGS_LIMIT_REACHED"
+            )
+        if ids or wire_name in out:
+            out[wire_name] = {"tagIds": ids}
+    return out
+
+
+def _apply_tags(
+    session: Session, identity: dict[str, str], r: TicketReservation, assign: Tags, unassign: Tags | None, t: dt.datetime
+) -> None:
+    """The tags of one (locked) reservation; a change is an update: revision, updatedDate
+    and ``ticket_reservation_updated``, as every other change of a reservation."""
+    new = _retag(r.tags, assign, unassign)
+    if new == (r.tags or {}):
+        return
+    r.tags = new
+    r.revision += 1
+    r.updated_date = t
+    session.flush()
+    _emit(session, identity, r, lines_of(session, r), "updated")
+
+
+def _not_found_error(rid: str) -> dict[str, Any]:
+    return {"code": "TICKET_RESERVATION_NOT_FOUND", "description": f"Ticket reservation {rid} not found"}
+
+
+def bulk_update_ticket_reservation_tags(
+    session: Session, principal: Principal, body: BulkUpdateTicketReservationTagsRequest
+) -> dict[str, Any]:
+    """Managers retag up to 100 reservations in one transaction; an unknown (or another
+    site's) id is a failed item, the others are changed."""
+    t = now()
+    identity = principal.webhook_identity()
+    rows = {
+        r.id: r
+        for r in session.scalars(
+            select(TicketReservation)
+            .where(TicketReservation.site_id == principal.site_id, TicketReservation.id.in_(set(body.ids)))
+            .order_by(TicketReservation.id)
+            .with_for_update()
+        )
+    }
+    results: list[dict[str, Any]] = []
+    done: set[str] = set()
+    for i, rid in enumerate(body.ids):
+        r = rows.get(rid)
+        if r is None:
+            results.append({"itemMetadata": {"id": rid, "originalIndex": i, "success": False, "error": _not_found_error(rid)}})
+            continue
+        if rid not in done:  # the same id twice: changed once
+            _apply_tags(session, identity, r, body.assign_tags, body.unassign_tags, t)
+            done.add(rid)
+        results.append({"itemMetadata": {"id": rid, "originalIndex": i, "success": True}})
+    ok = sum(1 for x in results if x["itemMetadata"]["success"])
+    return {
+        "results": results,
+        "bulkActionMetadata": {"totalSuccesses": ok, "totalFailures": len(results) - ok, "undetailedFailures": 0},
+    }
+
+
+def _status_expr(ctx: q.Ctx) -> Any:
+    """The status a reservation reads as (lazy expiry), as SQL."""
+    return case(
+        (
+            (TicketReservation.status == ReservationStatus.PENDING) & (TicketReservation.expiration_date <= ctx.now),
+            literal(ReservationStatus.EXPIRED.value),
+        ),
+        else_=TicketReservation.status,
+    )
+
+
+FILTER = q.Spec(
+    fields=[
+        q.field("id", TicketReservation.id, "string", nullable=False, aliases=("_id",)),
+        q.field("status", _status_expr, "enum", nullable=False, ops=q.EQ_OPS, enum=tuple(ReservationStatus)),
+        q.field("createdDate", TicketReservation.created_date, "datetime", nullable=False, aliases=("_createdDate",)),
+        q.field("updatedDate", TicketReservation.updated_date, "datetime", nullable=False, aliases=("_updatedDate",)),
+        q.field("expirationDate", TicketReservation.expiration_date, "datetime"),
+        q.field("memberId", TicketReservation.member_id, "string", ops=q.EQ_OPS),
+        q.field("visitorId", TicketReservation.visitor_id, "string", ops=q.EQ_OPS),
+        q.field(
+            "tickets.eventId",
+            select(func.min(ReservationLine.event_id)).where(ReservationLine.reservation_id == TicketReservation.id).scalar_subquery(),
+            "string",
+            ops=q.EQ_OPS,
+            aliases=("eventId",),
+        ),
+    ],
+    id_expr=TicketReservation.id,
+    default_sort=[{"fieldName": "createdDate", "order": "ASC"}],
+)
+
+
+def bulk_update_ticket_reservation_tags_by_filter(
+    session: Session, principal: Principal, body: BulkUpdateTicketReservationTagsByFilterRequest
+) -> dict[str, Any]:
+    """Wix runs this as a background job and answers its id; here the job is done by the
+    time it answers (one transaction, all or nothing), so ``jobId`` names a finished job.
+    An empty filter retags every reservation of the site, up to BULK_TAGS_BY_FILTER_MAX."""
+    t = now()
+    cond = q.compile_filter(FILTER, body.filter, q.Ctx(now=t), "filter")
+    cap = limits.BULK_TAGS_BY_FILTER_MAX
+    rows = list(
+        session.scalars(
+            select(TicketReservation)
+            .where(TicketReservation.site_id == principal.site_id, cond)
+            .order_by(TicketReservation.id)
+            .limit(cap + 1)
+            .with_for_update()
+        )
+    )
+    if len(rows) > cap:
+        raise FailedPrecondition(
+            f"The filter matches more than {cap} reservations: narrow it", code="TOO_MANY_RESERVATIONS"
+        )
+    identity = principal.webhook_identity()
+    for r in rows:
+        _apply_tags(session, identity, r, body.assign_tags, body.unassign_tags, t)
+    return {"jobId": str(uuid.uuid4())}

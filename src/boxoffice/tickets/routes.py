@@ -20,6 +20,7 @@ from ..staff_members import service as staff
 from ..staff_members import wire as staff_wire
 from . import service
 from .schemas import (
+    BulkUpdateTicketsRequest,
     CheckInRequest,
     ListTicketsResponse,
     ScanRequest,
@@ -173,3 +174,17 @@ def ticket_pdf(siteId: str, ticketNumber: str, request: Request, db: DB) -> Resp
     sig = _sig(request)
     body = db.read(lambda session: service.ticket_pdf(session, u, ticketNumber, sig))
     return _pdf(body, f"ticket-{ticketNumber}.pdf")
+
+
+# Archiving tickets changes the order's record: "Manage Orders" (as Update Order).
+ChangeOrders = require(Permission.MANAGE_ORDERS)
+
+
+@router.patch("/v1/tickets", response_model=TicketsResponse, summary="Bulk Update Tickets")
+def bulk_update_tickets(request: Request, db: DB, body: BulkUpdateTicketsRequest, principal: Principal = ChangeOrders) -> JSON:
+    u = urls(request, principal)
+
+    def work(session: Session) -> dict[str, Any]:
+        return {"tickets": [ticket_wire(tk, o, None, u) for tk, o in service.bulk_update(session, principal, body)]}
+
+    return JSON(db.write(work))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from ..limits import BULK_TICKETS_MAX
 from ..orders.schemas import FormResponse
 from ..schemas import WixModel
 
@@ -44,3 +45,9 @@ class ListTicketsResponse(WixModel):
     limit: int
     tickets: list[dict[str, Any]]
     facets: dict[str, Any]
+
+
+class BulkUpdateTicketsRequest(WixModel):
+    event_id: str | None = Field(None, max_length=36)
+    ticket_number: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(min_length=1, max_length=BULK_TICKETS_MAX)
+    archived: bool | None = None

@@ -31,6 +31,7 @@ from ..staff_members import service as staff
 from ..timefmt import iso
 from .models import Ticket
 from .pdf import InvalidTicketCode, TicketPage, render_tickets_pdf, sign_ticket_code, verify_ticket_code
+from .schemas import BulkUpdateTicketsRequest
 
 STATES = {
     "ORDER_ARCHIVED": lambda: Order.archived.is_(True),
@@ -280,3 +281,24 @@ def ticket_pdf(session: Session, urls: Urls, number: str, sig: str) -> bytes:
     if row is None or row[0].canceled:
         raise NotFound("No such document", code="NOT_FOUND")
     return pdf(session, urls.site_id, urls.secret, [row[0]], row[1])
+
+
+def bulk_update(session: Session, principal: Principal, req: BulkUpdateTicketsRequest) -> list[tuple[Ticket, Order]]:
+    """Archive or unarchive up to 100 tickets (of one event when ``eventId`` is given);
+    each order touched says OrderUpdated once, as Update Ticket does. An unknown ticket
+    refuses the whole call."""
+    if req.archived is None:
+        raise InvalidArgument("archived", "is required", "REQUIRED_FIELD")
+    numbers = list(dict.fromkeys(req.ticket_number))
+    stmt = _with_order(principal).where(Ticket.ticket_number.in_(numbers))
+    if req.event_id:
+        stmt = stmt.where(Ticket.event_id == req.event_id)
+    found = {tk.ticket_number: (tk, o) for tk, o in session.execute(stmt.order_by(Ticket.ticket_number).with_for_update(of=Ticket)).all()}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        raise NotFound(f"Ticket {missing[0]} not found", code="TICKET_NOT_FOUND")
+    pairs = [found[n] for n in numbers]
+    for tk, _ in pairs:
+        tk.archived = req.archived
+    _touch_orders(session, principal.webhook_identity(), pairs, now())
+    return pairs

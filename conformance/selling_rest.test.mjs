@@ -1,7 +1,7 @@
 // The remaining selling methods (issue 12, section 4), through the official SDK only:
 //   @wix/auto_sdk_events_ticket-reservations 1.0.54: bulkUpdateTicketReservationTags(ByFilter)
 //   @wix/auto_sdk_events_orders 1.0.73: getCheckoutOptions, getInvoice, listAvailableTickets,
-//     queryAvailableTickets, bulkUpdateOrders
+//     queryAvailableTickets, bulkUpdateOrders, captureAuthorizedPayment, voidAuthorizedPayment
 //   @wix/auto_sdk_events_tickets 1.0.51: bulkUpdateTickets
 // Both path families: the default host (`/events/v1/...`) and a non-Wix host (`/_api/...`).
 //
@@ -124,6 +124,14 @@ describe('orders: checkout options, invoice, available tickets, bulk update', ()
     assert.equal(back.orders[0].archived, false);
     await expectWixError(client().orders.bulkUpdateOrders(event._id, { orderNumber: ['NOPE-NOPE'], archived: true }), { status: 404, code: 'ORDER_NOT_FOUND' });
     await expectWixError(visitor().orders.bulkUpdateOrders(event._id, { orderNumber: [n], archived: true }), { status: 403 });
+
+    // Capture / Void Authorized Payment: this server's `test` provider takes payments at
+    // once (only Stripe with BOXOFFICE_STRIPE_CAPTURE=manual authorizes), so both are
+    // refused with a clear code; a visitor may not call them at all
+    await expectWixError(client().orders.captureAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_ACTION_NOT_AVAILABLE' });
+    await expectWixError(alt().orders.voidAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_ACTION_NOT_AVAILABLE' });
+    await expectWixError(visitor().orders.captureAuthorizedPayment(n, { eventId: event._id }), { status: 403 });
+    await expectWixError(client().orders.voidAuthorizedPayment('NOPE-NOPE', { eventId: event._id }), { status: 404, code: 'ORDER_NOT_FOUND' });
   });
 });
 

@@ -1,19 +1,29 @@
 """A hypothesis state machine of the selling flow against a plain model.
 
 Steps: reserve / cancel / expire / sweep / checkout (online, offline, free) / pay /
-decline / confirm / check in. After every step `salesDetails` of each definition must
-equal what the model says, and nothing is ever sold beyond its limit.
+decline (also after the hold: a late payment) / confirm / check in / Cancel Order with
+or without its refund. After every step `salesDetails` of each definition must equal
+what the model says, nothing is ever sold beyond its limit, and money is accounted: the
+refunds recorded are exactly those the model owes (a paid order canceled with its
+refund, a payment that came too late), so every payment taken has valid tickets or a
+refund. The same machine runs with the `test` provider here and with Stripe (signed
+webhooks, localstripe) in tests/test_stripe.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test
+from sqlalchemy import select
 
 from boxoffice.db import now
+from boxoffice.orders.models import Order
+from boxoffice.payments.models import PaymentRefund
 from boxoffice.reservations.service import release_overdue
 from tests.helpers import RES, create_event, create_td, expire_now, guest_form, sales
 
@@ -29,9 +39,29 @@ class Res:
     order: str | None = None
     order_status: str | None = None
     tickets: list[str] = field(default_factory=list)
+    payment: dict = field(default_factory=dict)  # the checkout response's `payment` (Stripe)
+    online: bool = False  # checked out to be paid online
 
 
-def machine(api, database):  # noqa: ANN201
+def by_test_provider(api: Any) -> Callable[[Res, bool], bool]:
+    """The `test` provider: pay or decline by its endpoint. -> whether money was taken."""
+
+    def pay(res: Res, ok: bool) -> bool:
+        r = api.post(f"/boxoffice/v1/test-payments/{res.order}/{'pay' if ok else 'decline'}")
+        if res.order_status != "PENDING" or res.state != "PENDING":
+            assert r.status_code == 428, r.text
+            return False
+        assert r.status_code == 200, r.text
+        return ok
+
+    return pay
+
+
+def machine(api, database, payer: Callable[[Res, bool], bool] | None = None, late_payments: bool = False):  # noqa: ANN201
+    """``payer(res, ok)``: the buyer pays (or the payment fails); returns whether money
+    was taken. ``late_payments``: the provider may take money for an order that can no
+    longer be sold (Stripe does; the `test` endpoint refuses), which must be refunded."""
+    pay_with = payer or by_test_provider(api)
     ev: dict = {}
     tds: dict = {}
 
@@ -42,6 +72,7 @@ def machine(api, database):  # noqa: ANN201
         def __init__(self) -> None:
             super().__init__()
             self.all: list[Res] = []
+            self.refunds: set[str] = set()  # the orders whose payment is owed back
             # every example sells a fresh event's tickets
             ev.update(create_event(api, draft=False))
             tds["paid"] = create_td(api, ev["id"], name="Paid", initialLimit=LIMITS["paid"])
@@ -109,28 +140,49 @@ def machine(api, database):  # noqa: ANN201
             assert r.status_code == 200, r.text
             o = r.json()["order"]
             res.order, res.tickets = o["orderNumber"], [t["ticketNumber"] for t in o["tickets"]]
+            res.payment = r.json().get("payment") or {}
             if res.kind == "free":
                 res.order_status, res.state = "FREE", "CONFIRMED"
             elif offline:
                 res.order_status, res.state = "OFFLINE_PENDING", "CONFIRMED"
             else:
-                res.order_status = "PENDING"
+                res.order_status, res.online = "PENDING", True
             assert o["status"] == res.order_status
             return res
 
         @rule(res=orders, pay=st.booleans())
         def pay_or_decline(self, res: Res, pay: bool) -> None:
+            if not isinstance(res, Res) or not res.online:
+                return
+            open_ = res.order_status == "PENDING" and res.state == "PENDING"
+            taken = pay_with(res, pay)
+            if open_:
+                if pay:
+                    res.order_status, res.state = "PAID", "CONFIRMED"
+                else:
+                    res.order_status, res.state = "DECLINED", "CANCELED"
+            elif taken and late_payments and res.order_status != "PAID":
+                self.refunds.add(res.order)  # money for an order that could not be sold: given back
+                if res.order_status == "PENDING":  # its hold ran out (not yet swept)
+                    res.order_status = "CANCELED"
+
+        @rule(res=orders, refund=st.booleans())
+        def cancel_order(self, res: Res, refund: bool) -> None:
             if not isinstance(res, Res):
                 return
-            r = api.post(f"/boxoffice/v1/test-payments/{res.order}/{'pay' if pay else 'decline'}")
-            if res.order_status != "PENDING" or res.state != "PENDING":
+            r = api.post(f"/boxoffice/v1/events/{ev['id']}/orders/{res.order}/cancel", {"refund": refund})
+            can = res.order_status in ("PAID", "FREE", "OFFLINE_PENDING") or (res.order_status == "PENDING" and res.state == "PENDING")
+            if not can:
                 assert r.status_code == 428, r.text
                 return
             assert r.status_code == 200, r.text
-            if pay:
-                res.order_status, res.state = "PAID", "CONFIRMED"
-            else:
-                res.order_status, res.state = "DECLINED", "CANCELED"
+            owed = res.order_status == "PAID" and refund
+            assert (r.json()["refund"] is not None) == owed, r.text
+            if owed:
+                self.refunds.add(res.order)
+                # a card payment is given back by the provider; one taken in person, by hand
+                assert r.json()["refund"]["status"] == ("SUCCEEDED" if res.online else "BY_HAND"), r.text
+            res.order_status, res.state = "CANCELED", "CANCELED"
 
         @rule(res=orders)
         def confirm(self, res: Res) -> None:
@@ -168,6 +220,17 @@ def machine(api, database):  # noqa: ANN201
                     "soldOut": LIMITS[kind] - held - sold == 0,
                 }, (kind, got, held, sold)
                 assert got["soldCount"] + got["reservedCount"] <= LIMITS[kind]
+
+        @invariant()
+        def money_is_accounted(self) -> None:
+            with database.session() as s:
+                refunded = set(s.scalars(select(Order.order_number).join(PaymentRefund, PaymentRefund.order_id == Order.id)))
+                statuses = {o.order_number: o.status_at() for o in s.scalars(select(Order).where(Order.event_id == ev["id"]))}
+            mine = {r.order for r in self.all if r.order}
+            assert refunded & mine == self.refunds, (refunded & mine, self.refunds)
+            for r in self.all:
+                if r.order:
+                    assert statuses[r.order] == r.order_status, (r, statuses[r.order])
 
     return Selling
 

@@ -1,5 +1,5 @@
-"""What runs beside the API: the webhook worker, the mail worker and the scheduler, as
-daemon threads (``boxoffice serve`` runs one of these unless BOXOFFICE_BACKGROUND=0; so
+"""What runs beside the API: the webhook worker, the mail worker, the refunder and the
+scheduler, as daemon threads (``boxoffice serve`` runs one of these unless BOXOFFICE_BACKGROUND=0; so
 does each ``boxoffice worker`` process)."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from . import outbox
 from .config import get_settings
 from .db import Database
 from .mail import worker as mail
+from .payments import Payments
+from .payments.refunds import Refunder
 from .scheduler import Scheduler
 from .webhooks.worker import Worker, WorkerSettings
 
@@ -21,16 +23,19 @@ class Background:
 
     def __init__(
         self, db: Database, tick_seconds: float = 0.2, settings: WorkerSettings | None = None,
-        mail_settings: mail.MailSettings | None = None,
+        mail_settings: mail.MailSettings | None = None, payments: Payments | None = None,
     ) -> None:
         self.db = db
         self.worker = Worker(db, settings)
         self.mail = mail.MailLoop(db, mail_settings or mail.MailSettings.from_settings(get_settings()))
+        # refunds whose first try (by the request that owed them) did not finish
+        self.refunder = Refunder(db, payments or Payments.from_settings(get_settings()))
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self.worker.serve, args=(self._stop,), name="boxoffice-worker", daemon=True),
             threading.Thread(target=self._wakeups, name="boxoffice-wakeups", daemon=True),
             threading.Thread(target=self.mail.serve, args=(self._stop,), name="boxoffice-mail", daemon=True),
+            threading.Thread(target=self.refunder.serve, args=(self._stop,), name="boxoffice-refunds", daemon=True),
         ]
         for th in self._threads:
             th.start()

@@ -1,6 +1,7 @@
 """Settings, read once from ``BOXOFFICE_*`` environment variables."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = "https://api.stripe.com"
+    # "manual": card payments are only authorized at checkout (the order is AUTHORIZED,
+    # its seats sold) and taken by Capture Authorized Payment, or let go by Void
+    # Authorized Payment; "automatic" (default): taken at once.
+    stripe_capture: Literal["automatic", "manual"] = "automatic"
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
     # Largest request body in bytes; larger ones are refused with 413 before parsing.

@@ -8,7 +8,8 @@ A ``staff`` identity is a site's event staff member (Staff Members API): its key
 Login Staff Member hands out, ``identity_id`` is the staff member's id, and it holds no
 permission scope at all. So every ``require(...)`` refuses it, except on the routes that
 admit staff by name (``require(..., staff=True)``: checking tickets in, reading an
-event's tickets and orders), and there the service confines it to the events the staff
+event's tickets and orders; selling at the door with SELL_TICKETS, ``orders.service.seller``),
+and there the service confines it to the events the staff
 member is assigned to, read from the database on every call
 (``staff_members.service.scope``): a paused or deleted staff member is refused at once.
 """

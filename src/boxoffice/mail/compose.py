@@ -1,10 +1,11 @@
-"""The confirmation e-mail, composed at send time from the stored order: the text and
-HTML bodies (Jinja2 templates), one PDF per ticket (the same renderer as the signed
-PDF links), the event as an ``.ics`` entry (``icalendar``), and the order's public link.
+"""The buyer's e-mails, composed at send time from the stored order. The confirmation:
+text and HTML bodies (Jinja2 templates), one PDF per ticket (the same renderer as the
+signed PDF links), the event as an ``.ics`` entry (``icalendar``), the order's public
+link. The cancellation and late-payment notices: what ended and what is refunded.
 
-Templates: ``confirmation_subject.txt``, ``confirmation.txt``, ``confirmation.html``,
-looked up first in ``BOXOFFICE_MAIL_TEMPLATES_DIR`` (an operator's or organiser's
-copies), then in this package's ``templates/``. They run in Jinja2's sandbox, and see
+Templates: ``<kind>_subject.txt``, ``<kind>.txt``, ``<kind>.html`` for each kind
+(``confirmation``, ``cancellation``, ``payment_refunded``: ``models.MailKind``), looked
+up first in ``BOXOFFICE_MAIL_TEMPLATES_DIR`` (an operator's or organiser's copies), then in this package's ``templates/``. They run in Jinja2's sandbox, and see
 plain values only (see :func:`context`), never database rows.
 """
 
@@ -27,15 +28,17 @@ from sqlalchemy.orm import Session
 
 from ..db import now
 from ..events import wire as events_wire
-from ..events.models import Event
+from ..events.models import Event, EventState
 from ..links import Urls
 from ..money import legacy_money
 from ..orders import service as orders
-from ..orders.models import CONFIRMED, Order
+from ..orders.models import CONFIRMED, Order, OrderStatus
 from ..orders.wire import guest_name
+from ..payments import refunds
+from ..payments.models import AMOUNT_MISMATCH, LATE_PAYMENT, RefundStatus
 from ..tickets import service as tickets_service
 from ..tickets.models import Ticket
-from .models import ATTACHMENTS_MAX_BYTES, BODY_MAX, PDFS_MAX, SUBJECT_MAX, MailMessage
+from .models import ATTACHMENTS_MAX_BYTES, BODY_MAX, PDFS_MAX, SUBJECT_MAX, MailKind, MailMessage
 from .sender import PermanentFailure
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -167,21 +170,36 @@ def calendar(order: Order, event: Event, order_url: str, domain: str) -> bytes |
     )
 
 
+def _refund(session: Session, order: Order) -> dict[str, Any] | None:
+    r = refunds.of_order(session, order.site_id, order.id)
+    if r is None:
+        return None
+    return {
+        "amount": _money(r.amount_cents, r.currency),
+        "by_hand": r.status == RefundStatus.BY_HAND,
+        "late": r.reason == LATE_PAYMENT,
+        "wrong_amount": r.reason == AMOUNT_MISMATCH,
+    }
+
+
 def compose(session: Session, m: MailMessage, c: Composer) -> EmailMessage:
-    """The message for ``m``, or Skip when its order is no longer confirmed."""
+    """The message for ``m``, or Skip when it no longer applies (a confirmation of an
+    order that is no longer confirmed; a cancellation notice of one that is not canceled)."""
     order = session.get(Order, m.order_id)
     if order is None or order.site_id != m.site_id:
         raise Skip("the order no longer exists")
+    recipient = check_recipient(m.recipient)
+    event = session.get(Event, order.event_id)
+    domain = domain_of(c.from_addr)
+    if m.kind != MailKind.CONFIRMATION:
+        return _notice(session, m, c, order, event, recipient, domain)
     if order.status not in CONFIRMED:
         raise Skip(f"the order is {order.status}")
     tickets = [tk for tk in orders.tickets_of(session, order) if not tk.canceled]
     if not tickets:
         raise Skip("the order has no valid tickets")
-    recipient = check_recipient(m.recipient)
-    event = session.get(Event, order.event_id)
     urls = Urls(c.public_url.rstrip("/"), c.secret, order.site_id)
     order_url = urls.order_pdf(order)
-    domain = domain_of(c.from_addr)
 
     files: list[tuple[bytes, str, str, str]] = []  # (content, maintype, subtype, filename)
     if len(tickets) <= PDFS_MAX:
@@ -198,16 +216,26 @@ def compose(session: Session, m: MailMessage, c: Composer) -> EmailMessage:
     if ics is not None:
         files.append((ics, "text", "calendar", "event.ics"))
 
-    env = environment(c.templates_dir)
     ctx = context(order, event, tickets, order_url, attached)
+    msg = _message(m, c, order, recipient, domain, ctx, f"Your tickets, order {order.order_number}")
+    for content, maintype, subtype, filename in files:
+        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename, params=params)
+    return msg
+
+
+def _message(
+    m: MailMessage, c: Composer, order: Order, recipient: str, domain: str, ctx: dict[str, Any], fallback_subject: str
+) -> EmailMessage:
+    """Subject, text and HTML bodies from the kind's three templates, and the headers."""
+    env = environment(c.templates_dir)
     subject = _line(env.get_template(f"{m.kind}_subject.txt").render(ctx), SUBJECT_MAX)
     text = env.get_template(f"{m.kind}.txt").render(ctx)
     html = env.get_template(f"{m.kind}.html").render(ctx)
     if len(text) > BODY_MAX or len(html) > BODY_MAX:
         raise ValueError(f"the rendered {m.kind} e-mail is larger than {BODY_MAX} characters (check the templates)")
-
     msg = EmailMessage()
-    msg["Subject"] = subject or f"Your tickets, order {order.order_number}"
+    msg["Subject"] = subject or fallback_subject
     msg["From"] = c.from_addr
     msg["To"] = formataddr((_line(f"{order.first_name} {order.last_name}", 100), recipient))
     msg["Date"] = format_datetime(now())
@@ -215,7 +243,18 @@ def compose(session: Session, m: MailMessage, c: Composer) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    for content, maintype, subtype, filename in files:
-        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename, params=params)
     return msg
+
+
+def _notice(
+    session: Session, m: MailMessage, c: Composer, order: Order, event: Event | None, recipient: str, domain: str
+) -> EmailMessage:
+    """The cancellation notice, or the notice that a late payment is refunded: no
+    tickets attached (there are none to use), what is given back and how."""
+    if order.status not in (OrderStatus.CANCELED, OrderStatus.DECLINED):
+        raise Skip(f"the order is {order.status}, not canceled")
+    tickets = orders.tickets_of(session, order)
+    ctx = context(order, event, tickets, "", False)
+    ctx["refund"] = _refund(session, order)
+    ctx["event"]["canceled"] = event is not None and event.state == EventState.CANCELED
+    return _message(m, c, order, recipient, domain, ctx, f"Order {order.order_number} is canceled")

@@ -23,7 +23,9 @@ MESSAGES_PER_ORDER_MAX = 20
 
 
 class MailKind(StrEnum):
-    CONFIRMATION = "confirmation"
+    CONFIRMATION = "confirmation"  # the order is paid or free: tickets attached
+    CANCELLATION = "cancellation"  # the organiser canceled the order (or its event): what is refunded
+    PAYMENT_REFUNDED = "payment_refunded"  # a payment came too late (or for another amount) and is refunded
 
 
 class MailStatus(StrEnum):

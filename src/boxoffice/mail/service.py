@@ -1,5 +1,7 @@
 """Mail to buyers, queued in the caller's unit of work: the confirmation when an order
-becomes confirmed (``orders.hooks.confirmed``), and Resend Confirmation.
+becomes confirmed (``orders.hooks.confirmed``), Resend Confirmation, the notice that an
+order was canceled (``orders.hooks.canceled``) and that a payment is being refunded
+because it came too late (``orders.hooks.refund_owed``).
 
 Only the order's own e-mail address is ever a recipient (no caller names one), so no
 tenant can use Boxoffice to send mail elsewhere. Sending is the worker's (worker.py).
@@ -17,6 +19,7 @@ from ..errors import FailedPrecondition, NotFound
 from ..identity import Principal
 from ..orders import service as orders
 from ..orders.models import CONFIRMED, Order
+from ..payments.models import PaymentRefund
 from .models import MESSAGES_PER_ORDER_MAX, MailKind, MailMessage, MailStatus
 from .worker import CHANNEL, committed
 
@@ -71,11 +74,26 @@ def queue(session: Session, order: Order, kind: str = MailKind.CONFIRMATION, res
 
 
 def queue_confirmation(session: Session, order: Order) -> None:
-    """``orders.hooks.confirmed``: the order became PAID or FREE in this unit."""
-    queue(session, order, MailKind.CONFIRMATION)
+    """``orders.hooks.confirmed``: the order became PAID or FREE in this unit (a door
+    sale without a buyer's address has nobody to write to)."""
+    if order.email:
+        queue(session, order, MailKind.CONFIRMATION)
+
+
+def queue_cancellation(session: Session, order: Order) -> None:
+    """``orders.hooks.canceled``: the organiser canceled the order (or its event)."""
+    if order.email:
+        queue(session, order, MailKind.CANCELLATION)
+
+
+def queue_refund_notice(session: Session, order: Order, refund: PaymentRefund) -> None:
+    """``orders.hooks.refund_owed``: the buyer paid, but the order could not be kept."""
+    queue(session, order, MailKind.PAYMENT_REFUNDED)
 
 
 orders.hooks.confirmed.append(queue_confirmation)
+orders.hooks.canceled.append(queue_cancellation)
+orders.hooks.refund_owed.append(queue_refund_notice)
 
 
 def resend_confirmation(session: Session, principal: Principal, order_number: str) -> MailMessage:

@@ -21,12 +21,21 @@ class OrderStatus(StrEnum):
     INITIATED = "INITIATED"
     CANCELED = "CANCELED"
     DECLINED = "DECLINED"
+    AUTHORIZED = "AUTHORIZED"  # a card payment authorized, not yet taken (Stripe manual capture): seats sold, tickets not valid
+    VOIDED = "VOIDED"  # the authorization let go (Void Authorized Payment): seats back
+
+
+class ChannelType(StrEnum):
+    """Wix's ``Order.channel``: where the order was made."""
+
+    ONLINE = "ONLINE"  # the buyer checked out (a site, an app)
+    OFFLINE_POS = "OFFLINE_POS"  # sold at the door by a staff member or the organiser (Pos Checkout)
 
 
 # Confirmed: the seats are sold and the tickets valid at the door.
 CONFIRMED = (OrderStatus.PAID, OrderStatus.FREE)
-# Open: seats held, not paid for.
-OPEN = (OrderStatus.PENDING, OrderStatus.OFFLINE_PENDING)
+# Open: seats held (or sold: pay in person, authorized card), not paid for.
+OPEN = (OrderStatus.PENDING, OrderStatus.OFFLINE_PENDING, OrderStatus.AUTHORIZED)
 
 
 def fully_checked_in(tickets: list[Any]) -> bool:
@@ -72,6 +81,7 @@ class Order(Base):
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
     updated_date: Mapped[Any] = mapped_column(UTCDateTime())
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(20), default=ChannelType.ONLINE.value, server_default=ChannelType.ONLINE.value)
 
     def status_at(self, t: dt.datetime | None = None) -> str:
         """PENDING past its reservation's hold reads CANCELED before the scheduler writes it."""

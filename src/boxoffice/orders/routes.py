@@ -14,31 +14,45 @@ from starlette.concurrency import run_in_threadpool
 from ..api.deps import DB, require
 from ..api.http import JSON, get_params, list_params, secret, str_param
 from ..db import Database
-from ..errors import InvalidArgument, NotFound
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from ..fields import field_mask, fieldsets
 from ..identity import Permission, Principal
 from ..links import Urls
 from ..payments import PaymentReport
+from ..payments import refunds as payment_refunds
+from ..payments.models import PaymentRefund, RefundStatus
+from ..schemas import Empty
 from ..staff_members import service as staff
 from ..staff_members import wire as staff_wire
-from . import service, wire
+from . import cancellation, service, wire
 from .models import OrderStatus
 from .schemas import (
+    AuthorizedPaymentRequest,
     AvailableTicketsResponse,
     BulkUpdateOrdersRequest,
+    CancelEventRequest,
+    CancelEventResponse,
+    CancelOrderRequest,
+    CancelOrderResponse,
     CheckoutOptionsResponse,
     CheckoutRequest,
     CheckoutResponse,
     ConfirmOrderRequest,
+    CreateReservationRequest,
+    CreateReservationResponse,
     GetInvoiceRequest,
     InvoiceResponse,
     ListOrdersResponse,
     OrderResponse,
     OrdersResponse,
     PolicyAgreementResponse,
+    PosCheckoutRequest,
+    PosCheckoutResponse,
     QueryAvailableTicketsRequest,
     StripeWebhookResponse,
     SummaryResponse,
+    UpdateCheckoutRequest,
+    UpdateCheckoutResponse,
     UpdateOrderRequest,
 )
 
@@ -238,23 +252,145 @@ def _stripe_event(request: Request, db: Database, payload: bytes, signature: str
     if report is None:
         return JSON({})
 
-    def work(session: Session) -> tuple[str | None, tuple[str, str, str, str] | None]:
+    def work(session: Session) -> tuple[str | None, payment_refunds.Owed | None]:
         order, owed = service.payment_reported(session, report)
-        return (order.status if order else None), (
-            (owed.site_id, owed.provider, owed.payment_id, owed.reason) if owed is not None else None
-        )
+        return (order.status if order else None), (payment_refunds.Owed.of(owed) if owed is not None else None)
 
     status, owed = db.write(work)
     log.info("stripe event %s for order %s: %s", report.event_id, report.order_number, status)
     out: dict[str, Any] = {"orderStatus": status}
-    if status == OrderStatus.DECLINED and not report.succeeded:
+    if status == OrderStatus.DECLINED and report.outcome == "failed":
         provider.cancel(report.payment_id)  # this PaymentIntent cannot be paid any more
+    if report.outcome == "authorized" and status not in (OrderStatus.AUTHORIZED, OrderStatus.PAID, None):
+        provider.cancel(report.payment_id)  # held for an order that cannot be sold: let go, nothing taken
     if owed is not None:
-        site_id, name, payment_id, reason = owed
-        refund_id = provider.refund(payment_id, reason)  # 503 when Stripe fails: it sends the event again
-        db.write(lambda s: service.refund_made(s, site_id, name, payment_id, refund_id))
+        refund_id = payment_refunds.make(db, request.app.state.payments, owed)
+        if refund_id is None:  # 503: Stripe sends the event again (and the refunder retries meanwhile)
+            raise Unavailable("The refund could not be made now; send the event again")
         out["refundId"] = refund_id
     return JSON(out)
+
+
+# --- authorized payments (Stripe manual capture) ---------------------------------------
+
+
+def _authorized_action(request: Request, db: DB, principal: Principal, order_number: str, body: Any, action: str) -> JSON:
+    if body.order_number and body.order_number != order_number:
+        raise InvalidArgument("orderNumber", "differs from the order number in the path")
+    order = db.read(lambda s: service.authorized(s, principal, body.event_id, order_number, action))
+    provider = request.app.state.payments.provider(order.payment_provider)
+    if provider is None:
+        raise FailedPrecondition(
+            f"The payment provider {order.payment_provider} is not configured", code="PAYMENT_PROVIDER_NOT_CONFIGURED"
+        )
+    # the provider first (outside any unit: a network call); then the order, once
+    if action == "capture":
+        provider.capture(order.payment_id)
+        db.write(lambda s: service.capture_authorized_payment(s, principal, body.event_id, order_number))
+    else:
+        provider.void(order.payment_id)
+        db.write(lambda s: service.void_authorized_payment(s, principal, body.event_id, order_number))
+    return JSON({})
+
+
+@orders_router.post(
+    "/v1/events/orders/{orderNumber}/capture", response_model=Empty, summary="Capture Authorized Payment"
+)
+def capture_authorized_payment(
+    orderNumber: str, request: Request, db: DB, body: AuthorizedPaymentRequest, principal: Principal = ChangeOrders
+) -> JSON:
+    """Take a card payment that checkout only authorized (Stripe with
+    BOXOFFICE_STRIPE_CAPTURE=manual): AUTHORIZED -> PAID, the tickets become valid and the
+    buyer's confirmation is sent. Any other order: 428 ORDER_ACTION_NOT_AVAILABLE."""
+    return _authorized_action(request, db, principal, orderNumber, body, "capture")
+
+
+@orders_router.post("/v1/events/orders/{orderNumber}/void", response_model=Empty, summary="Void Authorized Payment")
+def void_authorized_payment(
+    orderNumber: str, request: Request, db: DB, body: AuthorizedPaymentRequest, principal: Principal = ChangeOrders
+) -> JSON:
+    """Let an authorized card payment go: nothing is taken, AUTHORIZED -> VOIDED, the seats
+    go back on sale. Any other order: 428 ORDER_ACTION_NOT_AVAILABLE."""
+    return _authorized_action(request, db, principal, orderNumber, body, "void")
+
+
+# --- cancellation and refunds (issue 12 section 3) -------------------------------------
+
+# Refunds a Cancel Event request asks the provider for itself; the rest the background
+# refunder makes (each is leased to this request for refunds.FIRST_TRY_SECONDS first).
+REFUNDS_IN_REQUEST_MAX = 20
+
+
+def _settle(request: Request, db: Database, done: list[cancellation.Canceled]) -> list[dict[str, Any]]:
+    """After COMMIT: stop the online payments of orders canceled while awaiting them, make
+    the refunds owed (up to REFUNDS_IN_REQUEST_MAX), and present each order's refund as
+    it now stands."""
+    payments = request.app.state.payments
+    for c in done:
+        if c.stop_payment is not None and (provider := payments.provider(c.stop_payment[0])) is not None:
+            provider.cancel(c.stop_payment[1])
+    owed = [payment_refunds.Owed.of(c.refund) for c in done if c.refund is not None and c.refund.status == RefundStatus.PENDING]
+    for o in owed[:REFUNDS_IN_REQUEST_MAX]:
+        payment_refunds.make(db, payments, o)
+    ids = {c.order.id: c.refund.id for c in done if c.refund is not None}
+
+    def read(session: Session) -> dict[str, dict[str, Any] | None]:
+        return {oid: wire.refund_wire(session.get(PaymentRefund, rid)) for oid, rid in ids.items()}
+
+    refunds = db.read(read) if ids else {}
+    return [refunds.get(c.order.id) for c in done]  # type: ignore[misc]
+
+
+@admin_router.post(
+    "/boxoffice/v1/events/{eventId}/orders/{orderNumber}/cancel",
+    response_model=CancelOrderResponse,
+    summary="Cancel Order (Boxoffice)",
+)
+def cancel_order(
+    eventId: str, orderNumber: str, request: Request, db: DB, body: CancelOrderRequest, principal: Principal = ChangeOrders
+) -> JSON:
+    """Cancel a paid, free or unpaid order (Manage Orders): its tickets can no longer be
+    checked in, its seats go back on sale, `OrderUpdated` is sent and the buyer is told
+    by e-mail. A paid order is refunded (`refund: false` keeps the money): a card
+    payment through its provider, after this unit commits and retried in the background
+    until made (`refund.status` PENDING meanwhile); a payment taken in person is recorded
+    BY_HAND, for the organiser to give back."""
+    u = urls(request, principal)
+
+    def work(session: Session) -> tuple[cancellation.Canceled, dict[str, Any]]:
+        c = cancellation.cancel_order(session, principal, eventId, orderNumber, body.refund)
+        return c, wire.order_wire(c.order, service.tickets_of(session, c.order), None, u)
+
+    c, order = db.write(work)
+    return JSON({"order": order, "refund": _settle(request, db, [c])[0]})
+
+
+@admin_router.post(
+    "/boxoffice/v1/events/{eventId}/cancel-with-orders",
+    response_model=CancelEventResponse,
+    summary="Cancel Event with its orders (Boxoffice)",
+)
+def cancel_event_with_orders(
+    eventId: str, request: Request, db: DB, body: CancelEventRequest, principal: Principal = ChangeOrders
+) -> JSON:
+    """Cancel Event (unless it is canceled already) and, in the same transaction, every
+    order of it that is paid, free or awaiting payment, as Cancel Order does each (needs
+    "Manage Events" and "Manage Orders"). All or nothing: at most 20,000 orders."""
+    u = urls(request, principal)
+
+    def work(session: Session) -> tuple[str, list[cancellation.Canceled], list[dict[str, Any]]]:
+        event, done = cancellation.cancel_event(session, principal, eventId, body.refund)
+        return event.state, done, [wire.order_wire(c.order, service.tickets_of(session, c.order), None, u) for c in done]
+
+    state, done, orders = db.write(work)
+    refunds = _settle(request, db, done)
+    return JSON(
+        {
+            "eventId": eventId,
+            "eventStatus": state,
+            "orders": [{"order": o, "refund": r} for o, r in zip(orders, refunds, strict=True)],
+        }
+    )
 
 
 # --- the remaining selling methods (issue 12 section 4) --------------------------------
@@ -297,5 +433,70 @@ def bulk_update_orders(
     def work(session: Session) -> dict[str, Any]:
         done = service.bulk_update_orders(session, principal, eventId, body, fields)
         return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
+
+    return JSON(db.write(work))
+
+
+# --- door sales, Update Checkout, legacy reservations (issue 12 §4) ---
+
+# Selling at the door marks an order paid: "Manage Orders" (the typings: MANAGE_ORDERS), or
+# a staff member's key, which the service admits only with SELL_TICKETS for the event.
+SellAtDoor = require(Permission.MANAGE_ORDERS, staff=True)
+# The legacy reservation calls: every buyer (as Create Ticket Reservation), and a staff
+# member with SELL_TICKETS for the event (service.seller).
+Reserve = require(*Permission, staff=True)
+
+
+@checkout_router.post("/v1/pos-checkout", response_model=PosCheckoutResponse, summary="Pos Checkout")
+def pos_checkout(request: Request, db: DB, body: PosCheckoutRequest, principal: Principal = SellAtDoor) -> JSON:
+    """A sale at the door through a reservation: PAID at once (FREE when it costs
+    nothing), channel OFFLINE_POS. Boxoffice's own fields: ``paymentMethod`` (CASH or
+    CARD), ``buyer`` and ``checkIn``."""
+    rate = Decimal(request.app.state.settings.service_fee_rate)
+    u = urls(request, principal)
+
+    def work(session: Session) -> dict[str, Any]:
+        order, tickets, r, lines = service.pos_checkout(session, principal, body, rate)
+        return wire.pos_checkout_response(order, tickets, r, lines, service.legacy_definitions(session, lines), u)
+
+    return JSON(db.write(work))
+
+
+@checkout_router.patch("/v1/checkout/{orderNumber}", response_model=UpdateCheckoutResponse, summary="Update Checkout")
+def update_checkout(
+    orderNumber: str, request: Request, db: DB, body: UpdateCheckoutRequest, principal: Principal = Buyer
+) -> JSON:
+    u = urls(request, principal)
+
+    def work(session: Session) -> dict[str, Any]:
+        o = service.update_checkout(session, principal, orderNumber, body)
+        return {"order": wire.order_wire(o, service.tickets_of(session, o), None, u), "orderPageUrl": u.order_pdf(o)}
+
+    return JSON(db.write(work))
+
+
+@checkout_router.post(
+    "/v1/checkout/reservations", response_model=CreateReservationResponse, summary="Create Reservation"
+)
+async def create_reservation(request: Request, body: CreateReservationRequest, principal: Principal = Reserve) -> JSON:
+    """Deprecated by Wix for Create Ticket Reservation, and served by it: the same rules,
+    holds and group commit (this handler only checks the request, queues the call and
+    presents the outcome)."""
+    db: Database = request.app.state.db
+    rate = Decimal(request.app.state.settings.service_fee_rate)
+    call = await run_in_threadpool(db.read, lambda s: service.legacy_reservation_call(s, principal, body))
+    made = await request.app.state.reserve(call)
+    return JSON(await run_in_threadpool(db.read, lambda s: service.legacy_reservation_created(s, made["id"], rate)))
+
+
+@checkout_router.delete("/v1/checkout/reservations/{id}", response_model=Empty, summary="Cancel Reservation")
+def cancel_reservation(id: str, request: Request, db: DB, principal: Principal = Reserve) -> JSON:
+    event_id = str_param(get_params(request), "eventId")
+    if not event_id:
+        raise InvalidArgument("eventId", "is required", "REQUIRED_FIELD")
+
+    def work(session: Session) -> dict[str, Any]:
+        service.cancel_reservation(session, principal, event_id, id)
+        return {}
 
     return JSON(db.write(work))

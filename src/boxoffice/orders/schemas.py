@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -89,6 +89,47 @@ class StripeWebhookResponse(WixModel):
     refund_id: str | None = None
 
 
+class AuthorizedPaymentRequest(WixModel):
+    """Capture / Void Authorized Payment (the order number is in the path too)."""
+
+    event_id: str | None = Field(None, max_length=36)
+    order_number: str | None = Field(None, max_length=20)
+
+
+class CancelOrderRequest(WixModel):
+    """Boxoffice's Cancel Order: ``refund`` false keeps a paid order's money (the event's
+    policy says no refunds); true (the default) gives it back."""
+
+    refund: bool = True
+
+
+class CancelEventRequest(WixModel):
+    refund: bool = True
+
+
+class Refund(WixModel):
+    """A refund owed for a canceled or late-paid order (Boxoffice)."""
+
+    status: str = Field(description="PENDING (to be made by the provider), SUCCEEDED, BY_HAND (paid in person: the organiser gives it back), FAILED")
+    reason: str
+    amount: dict[str, Any]
+    provider: str
+    refund_id: str | None = None
+    refunded_date: str | None = None
+    last_error: str | None = None
+
+
+class CancelOrderResponse(WixModel):
+    order: dict[str, Any]
+    refund: Refund | None = None
+
+
+class CancelEventResponse(WixModel):
+    event_id: str
+    event_status: str
+    orders: list[CancelOrderResponse]
+
+
 class ListOrdersResponse(WixModel):
     total: int
     offset: int
@@ -164,3 +205,81 @@ class BulkUpdateOrdersRequest(WixModel):
     order_number: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(min_length=1, max_length=BULK_ORDERS_MAX)
     fields: str | list[str] | None = Field(None, description='Field mask: only "archived"')
     archived: bool | None = None
+
+
+# --- door sales, Update Checkout, legacy reservations (issue 12 §4) ---
+
+GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class LegacyTicketDetails(WixModel):
+    """One ticket of a legacy reservation line (the typings' ``TicketDetails``). No
+    seating plans here: ``seatId`` and ``capacity`` are accepted and not used."""
+
+    seat_id: str | None = Field(None, min_length=1, max_length=36)
+    capacity: StrictInt | None = Field(None, ge=1, le=50)
+    price_override: str | None = Field(None, max_length=13)
+    pricing_option_id: str | None = Field(None, max_length=36)
+
+
+class TicketReservationQuantity(WixModel):
+    ticket_definition_id: str = Field(max_length=36)
+    quantity: StrictInt = Field(ge=1, le=50)
+    price_override: str | None = Field(None, max_length=13)
+    ticket_details: list[LegacyTicketDetails] | None = Field(None, max_length=50)
+
+
+class CreateReservationRequest(WixModel):
+    event_id: str = Field(max_length=36)
+    ticket_quantities: list[TicketReservationQuantity] = Field(min_length=1, max_length=50)
+    ignore_limits: bool | None = None
+    allow_hidden_tickets: bool | None = None
+
+
+class CreateReservationResponse(WixModel):
+    id: str
+    expires: str | None = None
+    reservations: list[dict[str, Any]]
+    invoice: dict[str, Any]
+    reservation_status: str
+
+
+class PosCheckoutRequest(WixModel):
+    event_id: str = Field(max_length=36)
+    reservation_id: str = Field(max_length=36)
+    payment_details_id: str | None = Field(
+        None, pattern=GUID, description="The card payment's id (a card terminal's transaction); recorded on the order"
+    )
+    # Boxoffice's own fields (the SDK's posCheckout() sends only the three above): how the
+    # door was paid, who bought, and whether the guests walk in now.
+    payment_method: Literal["CASH", "CARD"] | None = Field(
+        None, description="Boxoffice: CASH or CARD (card-present); default CARD with paymentDetailsId, else CASH"
+    )
+    buyer: Buyer | None = Field(None, description="Boxoffice: the buyer's name and e-mail (the confirmation goes there)")
+    check_in: bool | None = Field(None, description="Boxoffice: check the tickets in at once (needs CHECK_IN_GUESTS for a staff member)")
+
+
+class PosCheckoutResponse(WixModel):
+    order: dict[str, Any]
+    expires: str | None = None
+    reservations: list[dict[str, Any]]
+
+
+class PaidPlanBenefit(WixModel):
+    plan_order_id: str | None = Field(None, max_length=36)
+    benefit_id: str | None = Field(None, max_length=36)
+
+
+class UpdateCheckoutRequest(WixModel):
+    event_id: str = Field(max_length=36)
+    buyer: Buyer | None = None
+    guests: list[Guest] | None = Field(None, min_length=1, max_length=50)
+    member_id: str | None = Field(None, max_length=36)
+    discount: DiscountRequest | None = None
+    paid_plan_benefit: PaidPlanBenefit | None = None
+    gift_card_code: str | None = Field(None, max_length=30)
+
+
+class UpdateCheckoutResponse(WixModel):
+    order: dict[str, Any]
+    order_page_url: str | None = None

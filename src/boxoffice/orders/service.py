@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from .. import query as q
 from ..db import advisory_lock, now
-from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
 from ..events import service as events_service
 from ..events.models import DEFAULT_TICKET_LIMIT_PER_ORDER, Event, EventState
 from ..forms import service as forms
@@ -38,10 +38,19 @@ from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
 from ..payments import Charge, PaymentReport, Payments
 from ..payments import refunds as payment_refunds
-from ..payments.models import PaymentRefund, RefundStatus
+from ..payments.models import AMOUNT_MISMATCH, LATE_PAYMENT, PaymentRefund, RefundStatus
 from ..policies import service as policies
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
+from ..reservations.schemas import (
+    AdditionalReservationSettings,
+    CreateTicketReservationRequest,
+    TicketInfo,
+    TicketLineItemIn,
+    TicketReservationIn,
+)
+from ..staff_members import service as staff
+from ..staff_members.models import StaffMember, StaffMemberStatus, StaffPermission
 from ..ticket_definitions import inventory
 from ..ticket_definitions.models import SaleStatus
 from ..ticket_definitions.models import TicketDefinition as TD
@@ -49,8 +58,16 @@ from ..ticket_definitions.service import sale_status_expr
 from ..tickets.models import Ticket
 from ..timefmt import iso
 from . import wire
-from .models import CONFIRMED, OPEN, Order, OrderStatus, fully_checked_in
-from .schemas import BulkUpdateOrdersRequest, CheckoutRequest, GetInvoiceRequest, QueryAvailableTicketsRequest
+from .models import CONFIRMED, OPEN, ChannelType, Order, OrderStatus, fully_checked_in
+from .schemas import (
+    BulkUpdateOrdersRequest,
+    CheckoutRequest,
+    CreateReservationRequest,
+    GetInvoiceRequest,
+    PosCheckoutRequest,
+    QueryAvailableTicketsRequest,
+    UpdateCheckoutRequest,
+)
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -120,9 +137,16 @@ class Hooks:
 
     ``confirmed``: the order has just become PAID or FREE (checkout of a free or
     marked-paid order, an online payment, Confirm Order of a pay-in-person order); the
-    mail slice queues the buyer's confirmation here."""
+    mail slice queues the buyer's confirmation here.
+    ``canceled``: an order (PAID, FREE, or awaiting payment) has just been canceled by
+    its organiser or with its event (``cancellation.py``); its tickets are void and its
+    seats are back; a refund may be owed (``payments.refunds.of_order``).
+    ``refund_owed``: a payment came that cannot be kept (after the order's hold expired,
+    or for another amount) and is being refunded: the buyer is told why."""
 
     confirmed: list[Callable[[Session, Order], None]] = field(default_factory=list)
+    canceled: list[Callable[[Session, Order], None]] = field(default_factory=list)
+    refund_owed: list[Callable[[Session, Order, PaymentRefund], None]] = field(default_factory=list)
 
 
 hooks = Hooks()
@@ -315,10 +339,10 @@ def offline_hold_end(event: Event, t: dt.datetime, hold: dt.timedelta) -> dt.dat
     """A pay-in-person order holds its seats until ``hold`` from now, and never past the
     event's start (an unpaid seat is worth selling at the door). An event already under
     way (or without a date) gets the plain hold."""
-    end = t + hold
-    if event.start_date is not None and t < event.start_date < end:
-        end = event.start_date
-    return end
+    until = t + hold
+    if event.start_date is not None and t < event.start_date < until:
+        until = event.start_date
+    return until
 
 
 def check_open_orders(
@@ -490,16 +514,31 @@ def checkout(
             buyer_action.update(started.buyer_action)
     session.add(order)
     session.flush()
+    tickets = issue_tickets(session, order, lines, [g.form for g in guests], t)
+    identity = principal.webhook_identity()
+    if status == OrderStatus.PENDING:
+        emit(session, identity, order, "OrderInitiated", tickets)
+    else:  # the seats are sold now: FREE, PAID, or held for good while OFFLINE_PENDING
+        reservations.confirm(session, r, t, identity)
+        emit(session, identity, order, "OrderConfirmed", tickets)
+    return order, tickets, r, lines
+
+
+def issue_tickets(
+    session: Session, order: Order, lines: list[ReservationLine], forms_: list[Any], t: dt.datetime
+) -> list[Ticket]:
+    """One ticket per seat of the order (Checkout, Pos Checkout); ticket i carries the
+    i-th guest form, if there is one."""
     tickets = []
     n = 0
     defs = {d.id: d for d in session.scalars(select(TD).where(TD.id.in_({ln.ticket_definition_id for ln in lines})))}
     for ln in lines:
         for _ in range(ln.quantity):
-            g = guests[n].form if n < len(guests) else None
+            g = forms_[n] if n < len(forms_) else None
             tickets.append(
                 Ticket(
                     id=str(uuid.uuid4()),
-                    site_id=principal.site_id,
+                    site_id=order.site_id,
                     ticket_number=order.order_number.replace("-", "") + f"{n + 1:02d}",
                     order_id=order.id,
                     order_number=order.order_number,
@@ -508,31 +547,30 @@ def checkout(
                     position=n,
                     name=ln.ticket_name,
                     price_cents=ln.price_cents,
-                    currency=r.currency,
+                    currency=order.currency,
                     free=defs[ln.ticket_definition_id].free if ln.ticket_definition_id in defs else ln.price_cents == 0,
                     policy=ln.policy,
                     pricing_option_id=ln.pricing_option_id,
                     pricing_option_name=ln.pricing_option_name,
-                    guest_first_name=_form_value(g, "firstName") if g else None,
-                    guest_last_name=_form_value(g, "lastName") if g else None,
-                    guest_email=_form_value(g, "email") if g else None,
-                    guest_assigned=g is not None,
-                    guest_form=g.model_dump(by_alias=True, exclude_none=True) if g else None,
                     archived=False,
                     canceled=False,
                     created_date=t,
                 )
             )
+            _assign_guest(tickets[-1], g)
             n += 1
     session.add_all(tickets)
     session.flush()
-    identity = principal.webhook_identity()
-    if status == OrderStatus.PENDING:
-        emit(session, identity, order, "OrderInitiated", tickets)
-    else:  # the seats are sold now: FREE, PAID, or held for good while OFFLINE_PENDING
-        reservations.confirm(session, r, t, identity)
-        emit(session, identity, order, "OrderConfirmed", tickets)
-    return order, tickets, r, lines
+    return tickets
+
+
+def _assign_guest(tk: Ticket, form: Any) -> None:
+    """The ticket's guest: the answers of ``form`` (a FormResponse), or nobody."""
+    tk.guest_first_name = _form_value(form, "firstName") if form else None
+    tk.guest_last_name = _form_value(form, "lastName") if form else None
+    tk.guest_email = _form_value(form, "email") if form else None
+    tk.guest_assigned = form is not None
+    tk.guest_form = form.model_dump(by_alias=True, exclude_none=True) if form else None
 
 
 def _policy_agreement(session: Session, event: Event, t: dt.datetime, via: str) -> dict[str, Any] | None:
@@ -579,12 +617,9 @@ def payment_outcome(session: Session, principal: Principal, provider: str, order
         r = session.get(TicketReservation, order.reservation_id)
         assert r is not None
         reservations.release_hold(session, r, ReservationStatus.CANCELED, identity, t)
-        _end(session, identity, order, OrderStatus.DECLINED, t)
+        end(session, identity, order, OrderStatus.DECLINED, t)
     session.flush()
     return order
-
-
-LATE_PAYMENT = "PAID_AFTER_HOLD_EXPIRED"
 
 
 def payment_reported(session: Session, report: PaymentReport) -> tuple[Order | None, PaymentRefund | None]:
@@ -600,21 +635,50 @@ def payment_reported(session: Session, report: PaymentReport) -> tuple[Order | N
     was declined or canceled meanwhile), or for another amount than the order's, must not
     leave money taken with no ticket: the order ends CANCELED (if it had not) and a
     refund is owed, written here (``payment_refunds``, once per payment) and returned for
-    the caller to make at the provider after this unit commits (``refund_made``).
-    -> (the order, or None when the payment is none of ours; the refund still to make)."""
+    the caller to make at the provider after this unit commits (``payments.refunds.make``).
+    -> (the order, or None when the payment is none of ours; the refund still to make).
+
+    With manual capture a payment is first ``authorized`` (PENDING -> AUTHORIZED; one
+    that cannot be kept is let go by the caller, never refunded: nothing was taken),
+    then ``paid`` (AUTHORIZED -> PAID) or ``canceled`` (AUTHORIZED -> VOIDED)."""
     stmt = select(Order).where(Order.site_id == report.site_id, Order.order_number == report.order_number)
     order = session.scalars(stmt.with_for_update()).first()
     if order is None or order.payment_provider != report.provider or order.payment_id != report.payment_id:
         return None, None
     principal = Principal(report.site_id, IdentityType.APP, SYSTEM_IDENTITY["appId"], frozenset(Permission))
     t = now()
-    if not report.succeeded:
+    if report.outcome == "failed":
         if order.status == OrderStatus.PENDING:
+            payment_outcome(session, principal, report.provider, order.order_number, paid=False)
+        return order, None
+    if report.outcome == "canceled":  # the provider let the payment go (void, expiry, our own cancel)
+        if order.status == OrderStatus.AUTHORIZED:
+            _void(session, SYSTEM_IDENTITY, order, t)
+        elif order.status == OrderStatus.PENDING:
             payment_outcome(session, principal, report.provider, order.order_number, paid=False)
         return order, None
     if order.status == OrderStatus.PAID:
         return order, None  # this payment confirmed it already (or a manager did): nothing to do
+    if order.status == OrderStatus.AUTHORIZED:
+        if report.outcome == "paid":  # captured (here, or in the provider's dashboard)
+            _captured(session, SYSTEM_IDENTITY, order, t)
+        return order, None
     right = (report.amount_cents, report.currency.upper()) == (order.total_cents, order.currency.upper())
+    if report.outcome == "authorized":
+        # the money is held, not taken: an order that cannot be sold any more lets it go
+        # (the caller voids it after COMMIT, seeing the order not AUTHORIZED); no refund
+        if order.status_at(t) == OrderStatus.PENDING and right:
+            _authorize(session, SYSTEM_IDENTITY, order, t)
+        elif order.status == OrderStatus.PENDING:
+            r = session.get(TicketReservation, order.reservation_id)
+            assert r is not None
+            if r.status_at(t) == ReservationStatus.EXPIRED:
+                reservations.expire(session, r, SYSTEM_IDENTITY, t)
+            else:
+                reservations.release_hold(session, r, ReservationStatus.CANCELED, SYSTEM_IDENTITY, t)
+            if order.status == OrderStatus.PENDING:
+                end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
+        return order, None
     if order.status_at(t) == OrderStatus.PENDING and right:
         payment_outcome(session, principal, report.provider, order.order_number, paid=True)
         return order, None
@@ -626,20 +690,80 @@ def payment_reported(session: Session, report: PaymentReport) -> tuple[Order | N
         else:
             reservations.release_hold(session, r, ReservationStatus.CANCELED, SYSTEM_IDENTITY, t)
         if order.status == OrderStatus.PENDING:
-            _end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
-    refund = payment_refunds.owe(
+            end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
+    known = payment_refunds.find(session, order.site_id, report.provider, report.payment_id)
+    refund = known or payment_refunds.owe(
         session, order.site_id, order.id, report.provider, report.payment_id, report.amount_cents, report.currency,
-        LATE_PAYMENT if right else "AMOUNT_MISMATCH", t,
+        LATE_PAYMENT if right else AMOUNT_MISMATCH, t,
     )
+    if known is None:
+        for hook in hooks.refund_owed:
+            hook(session, order, refund)
     return order, (refund if refund.status == RefundStatus.PENDING else None)
 
 
-def refund_made(session: Session, site_id: str, provider: str, payment_id: str, refund_id: str) -> None:
-    """The provider made the refund owed for ``payment_id``: recorded in a unit of its own."""
-    payment_refunds.made(session, site_id, provider, payment_id, refund_id, now())
+# --- authorized card payments (Stripe manual capture) ---------------------------------
 
 
-def _end(session: Session, identity: dict[str, str], order: Order, status: str, t: dt.datetime) -> None:
+def _authorize(session: Session, identity: dict[str, str], order: Order, t: dt.datetime) -> None:
+    """PENDING -> AUTHORIZED: the money is held on the card, so the seats are sold (the
+    hold ends); the tickets are not valid at the door until the payment is captured."""
+    r = session.get(TicketReservation, order.reservation_id)
+    assert r is not None
+    reservations.confirm(session, r, t, identity)
+    order.status, order.updated_date, order.hold_expires = OrderStatus.AUTHORIZED, t, None
+    emit(session, identity, order, "OrderUpdated")
+
+
+def _captured(session: Session, identity: dict[str, str], order: Order, t: dt.datetime) -> None:
+    """AUTHORIZED -> PAID: the tickets become valid; the buyer's confirmation is queued."""
+    order.status, order.updated_date = OrderStatus.PAID, t
+    emit(session, identity, order, "OrderUpdated")
+
+
+def _void(session: Session, identity: dict[str, str], order: Order, t: dt.datetime) -> None:
+    """AUTHORIZED -> VOIDED: nothing is taken; the seats go back on sale."""
+    r = session.get(TicketReservation, order.reservation_id)
+    if r is not None:
+        reservations.release_sale(session, r, ReservationStatus.CANCELED, identity, t)
+    end(session, identity, order, OrderStatus.VOIDED, t)
+
+
+def authorized(session: Session, principal: Principal, event_id: str | None, order_number: str, action: str) -> Order:
+    """Capture/Void Authorized Payment, before the provider is asked: the order must hold
+    an authorized payment (only Stripe with BOXOFFICE_STRIPE_CAPTURE=manual makes one)."""
+    order = get(session, principal, event_id, order_number)
+    if order.status != OrderStatus.AUTHORIZED or not order.payment_id:
+        raise FailedPrecondition(
+            f"Order {order_number} is {order.status_at()}: only an AUTHORIZED payment can be {action}d "
+            "(payments are authorized without being taken only with Stripe and BOXOFFICE_STRIPE_CAPTURE=manual)",
+            code="ORDER_ACTION_NOT_AVAILABLE",
+            data={"orderStatus": order.status_at()},
+        )
+    return order
+
+
+def capture_authorized_payment(session: Session, principal: Principal, event_id: str | None, order_number: str) -> Order:
+    """After the provider took the payment: AUTHORIZED -> PAID (once; a webhook may have
+    done it first)."""
+    order = get(session, principal, event_id, order_number, lock_row=True)
+    if order.status == OrderStatus.AUTHORIZED:
+        _captured(session, principal.webhook_identity(), order, now())
+    session.flush()
+    return order
+
+
+def void_authorized_payment(session: Session, principal: Principal, event_id: str | None, order_number: str) -> Order:
+    """After the provider let the payment go: AUTHORIZED -> VOIDED, seats back (once)."""
+    order = get(session, principal, event_id, order_number, lock_row=True)
+    if order.status == OrderStatus.AUTHORIZED:
+        _void(session, principal.webhook_identity(), order, now())
+    session.flush()
+    return order
+
+
+def end(session: Session, identity: dict[str, str], order: Order, status: str, t: dt.datetime) -> None:
+    """The order ends (CANCELED, DECLINED): its tickets are canceled; OrderUpdated."""
     order.status, order.updated_date, order.hold_expires = status, t, None
     tickets = tickets_of(session, order)
     for tk in tickets:
@@ -651,7 +775,7 @@ def on_reservation_ended(session: Session, identity: dict[str, str], r: TicketRe
     """The reservation behind an order expired or was canceled: the order ends with it."""
     order = session.scalars(select(Order).where(Order.reservation_id == r.id)).first()
     if order is not None and order.status not in (OrderStatus.CANCELED, OrderStatus.DECLINED):
-        _end(session, identity, order, OrderStatus.CANCELED, t)
+        end(session, identity, order, OrderStatus.CANCELED, t)
 
 
 def refuse_deleting_with_order(session: Session, r: TicketReservation) -> None:
@@ -737,7 +861,7 @@ def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) 
         r = session.get(TicketReservation, order.reservation_id)
         if r is not None:
             reservations.release_sale(session, r, ReservationStatus.CANCELED, SYSTEM_IDENTITY, t)
-        _end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
+        end(session, SYSTEM_IDENTITY, order, OrderStatus.CANCELED, t)
         n += 1
     return n
 
@@ -938,3 +1062,362 @@ def bulk_update_orders(
         emit(session, identity, order, "OrderUpdated")
     session.flush()
     return [rows[n] for n in numbers]
+
+
+# --- door sales, Update Checkout, legacy reservations (issue 12 §4) ---
+
+
+@dataclass(frozen=True)
+class Seller:
+    """A staff member's key selling at the door: the events it may sell for, and whether it
+    may also check guests in (Pos Checkout's ``checkIn``)."""
+
+    scope: staff.Scope
+    checks_in: bool
+
+
+def seller(session: Session, principal: Principal) -> Seller | None:
+    """None for every caller but a staff member; for a staff member's key, read now (as
+    ``staff_members.service.scope``): a deleted staff member is 401, a paused one or one
+    without ``SELL_TICKETS`` 403. ``SELL_TICKETS`` grants selling at the door (the legacy
+    Create/Cancel Reservation and Pos Checkout) for the staff member's events only."""
+    if not principal.is_staff:
+        return None
+    s = session.scalars(
+        select(StaffMember).where(StaffMember.id == principal.identity_id, StaffMember.site_id == principal.site_id)
+    ).first()
+    if s is None:
+        raise Unauthenticated("This staff member no longer exists")
+    if s.status == StaffMemberStatus.ACCESS_PAUSED:
+        raise PermissionDenied(f"Staff member {s.id} is suspended (ACCESS_PAUSED)", code=staff.SUSPENDED)
+    perms = s.permission_list
+    if StaffPermission.SELL_TICKETS not in perms:
+        raise PermissionDenied("This staff member does not have the SELL_TICKETS permission")
+    scope = staff.Scope(
+        all_events=s.all_events,
+        events=frozenset() if s.all_events else frozenset(staff.events_of(session, s)),
+        guest_forms=StaffPermission.READ_GUEST_FORM in perms,
+    )
+    return Seller(scope, StaffPermission.CHECK_IN_GUESTS in perms)
+
+
+def door_reservation(session: Session, principal: Principal, reservation_id: str, lock_row: bool = False) -> TicketReservation:
+    """The reservation a door sale goes through. The site's own keys and buyers: as
+    ``reservations.get`` decides (a manager sees every one, a buyer its own). A staff
+    member: only a reservation made at the door (by a staff member or the organiser: no
+    buyer's visitor or member id), so it never takes over an online buyer's hold; any
+    other is 404, as an unknown id."""
+    if not principal.is_staff:
+        return reservations.get(session, principal, reservation_id, lock_row=lock_row)
+    stmt = select(TicketReservation).where(
+        TicketReservation.id == reservation_id, TicketReservation.site_id == principal.site_id
+    )
+    r = session.scalars(stmt.with_for_update() if lock_row else stmt).first()
+    if r is None or r.visitor_id is not None or r.member_id is not None:
+        raise NotFound(f"Ticket reservation {reservation_id} not found", code="TICKET_RESERVATION_NOT_FOUND")
+    return r
+
+
+def legacy_definitions(session: Session, lines: list[ReservationLine]) -> dict[str, dict[str, Any]]:
+    """The reserved definitions in the legacy TicketDefinition shape, as they are now
+    (POLICY and DASHBOARD: the typings' non-null ``reservations.ticket`` fields)."""
+    ids = sorted({ln.ticket_definition_id for ln in lines})
+    rows = list(session.scalars(select(TD).where(TD.id.in_(ids)).order_by(TD.id))) if ids else []
+    t = now()
+    overdue = inventory.overdue_holds(session, inventory.due(rows, t), t)
+    out = {}
+    for td in rows:
+        left = inventory.unsold(td, overdue.get(td.id, 0))
+        out[td.id] = wire.legacy_ticket_definition(
+            td, inventory.sale_status(td, t), left, inventory.limit_per_checkout(left), {"POLICY", "DASHBOARD"}
+        )
+    return out
+
+
+def _is_email(email: str) -> bool:
+    return "@" in email and "." in email.split("@")[-1] and not any(c.isspace() for c in email.strip())
+
+
+def _contact_id(site_id: str, email: str, order_id: str) -> str:
+    """A buyer's contact is its e-mail; a door sale without one is a contact of its own."""
+    key = email.strip().lower() if email.strip() else f"pos:{order_id}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{site_id}:{key}"))
+
+
+POS_METHODS = {"CASH": "cash", "CARD": "card"}
+
+
+def pos_checkout(
+    session: Session, principal: Principal, req: PosCheckoutRequest, fee_rate: Decimal
+) -> tuple[Order, list[Ticket], TicketReservation, list[ReservationLine]]:
+    """Pos Checkout: a sale at the door, paid there and then (cash, or a card present;
+    recorded as an offline payment: provider ``pos``, refunded by hand as ``offline`` is
+    (``payments.refunds.BY_HAND_PROVIDERS``), ``method`` cash or card, the
+    card payment's ``paymentDetailsId`` as its transaction). The order is PAID at once
+    (FREE when it costs nothing), ``channel`` OFFLINE_POS; the reservation's held seats
+    become sold (``reservations.confirm``: the seats were taken by the reservation, under
+    its rules, so a door sale can never oversell); tickets are issued as Checkout issues
+    them; ``checkIn`` checks them in before OrderConfirmed is emitted (so the
+    confirmation and the webhook already show them checked in).
+
+    Who: "Manage Orders" (the route), or a staff member with SELL_TICKETS for this event
+    (``seller``), through a reservation made at the door (``door_reservation``). A door
+    sale asks no registration form (the buyer is at the door); ``buyer`` (Boxoffice's
+    own field) names them, and without it the order has no name or e-mail and the
+    confirmation e-mail queued for it cannot be sent."""
+    sells = seller(session, principal)
+    if sells is not None:
+        sells.scope.check(req.event_id)
+        if req.check_in and not sells.checks_in:
+            raise PermissionDenied("checkIn needs the CHECK_IN_GUESTS permission")
+    r = door_reservation(session, principal, req.reservation_id, lock_row=True)
+    t = now()
+    if r.status_at(t) == ReservationStatus.EXPIRED:
+        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
+    if r.status != ReservationStatus.PENDING:
+        raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
+    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
+        raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
+    lines = reservations.lines_of(session, r)
+    if any(ln.event_id != req.event_id for ln in lines):
+        if sells is not None:  # a staff member learns nothing of other events' reservations
+            raise NotFound(f"Ticket reservation {r.id} not found", code="TICKET_RESERVATION_NOT_FOUND")
+        raise FailedPrecondition(
+            f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
+        )
+    event = session.get(Event, req.event_id)
+    if event is None or event.site_id != principal.site_id:
+        raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
+    if event.state == EventState.CANCELED:
+        raise FailedPrecondition(f"Event {event.id} is canceled", code="EVENT_CANCELED")
+    buyer = req.buyer
+    first = ((buyer.first_name if buyer else None) or "").strip()
+    last = ((buyer.last_name if buyer else None) or "").strip()
+    email = ((buyer.email if buyer else None) or "").strip()
+    if email and not _is_email(email):
+        raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
+    invoice, subtotal, added, grand, revenue = build_invoice(lines, r.currency, fee_rate)
+    if grand > MAX_ORDER_TOTAL_CENTS:
+        raise InvalidArgument(
+            "reservationId", f"the order total is above the largest order, {legacy_money(MAX_ORDER_TOTAL_CENTS, r.currency)['value']}", "MAX"
+        )
+    if grand == 0:
+        if req.payment_details_id or req.payment_method:
+            raise InvalidArgument("paymentDetailsId", "a free order takes no payment")
+        provider, status, method = "free", OrderStatus.FREE, None
+    else:
+        provider, status = "pos", OrderStatus.PAID
+        method = POS_METHODS[req.payment_method or ("CARD" if req.payment_details_id else "CASH")]
+    order_id = str(uuid.uuid4())
+    order = Order(
+        id=order_id,
+        site_id=principal.site_id,
+        order_number=_number(session, principal.site_id),
+        event_id=req.event_id,
+        reservation_id=r.id,
+        status=status,
+        method=method,
+        payment_provider=provider,
+        payment_id=req.payment_details_id if grand else None,
+        first_name=first,
+        last_name=last,
+        email=email,
+        member_id=None,
+        contact_id=_contact_id(principal.site_id, email, order_id),
+        checkout_form={"inputValues": []},
+        policy_agreement=_policy_agreement(session, event, t, "POS_CHECKOUT"),
+        currency=r.currency,
+        subtotal_cents=subtotal,
+        fees_added_cents=added,
+        revenue_cents=revenue,
+        total_cents=grand,
+        invoice=invoice,
+        hold_expires=None,
+        tickets_quantity=sum(ln.quantity for ln in lines),
+        archived=False,
+        created_date=t,
+        updated_date=t,
+        event_seq=0,
+        channel=ChannelType.OFFLINE_POS.value,
+    )
+    session.add(order)
+    session.flush()
+    tickets = issue_tickets(session, order, lines, [], t)
+    identity = principal.webhook_identity()
+    reservations.confirm(session, r, t, identity)  # the held seats are sold, once
+    if req.check_in:  # before OrderConfirmed: its hooks (the e-mail) and webhook see them checked in
+        for tk in tickets:
+            tk.checked_in_date, tk.checked_in_by = t, identity
+        session.flush()
+    emit(session, identity, order, "OrderConfirmed", tickets)
+    return order, tickets, r, lines
+
+
+# not final: awaiting a payment (online, in person, an authorized card) or at the cashier
+UPDATABLE = (*OPEN, OrderStatus.INITIATED)
+
+
+def update_checkout(session: Session, principal: Principal, order_number: str, req: UpdateCheckoutRequest) -> Order:
+    """Update Checkout: the buyer's and guests' details of an order not yet paid
+    (``UPDATABLE``: PENDING, OFFLINE_PENDING, AUTHORIZED, INITIATED; a PENDING one past
+    its hold reads CANCELED and is final too). Who: the organiser ("Manage Orders") or the buyer who checked out
+    (the visitor or member whose reservation it is, as for Get Invoice); another
+    buyer's order is 404. ``guests`` are checked as Checkout checks them
+    (``forms.check_answers``) and replace the tickets' guests; ``buyer`` (or, without
+    it, the first guest's form) the order's name and e-mail; ``memberId`` as Checkout
+    allows it (``check_checkout_permissions``). Discounts, pricing-plan benefits and gift
+    cards do not exist here: refused (428). OrderUpdated is emitted."""
+    manager = principal.can(Permission.MANAGE_ORDERS)
+    order = get(session, principal, req.event_id, order_number, lock_row=True)
+    r = session.get(TicketReservation, order.reservation_id)
+    if not manager:
+        mine = r is not None and (
+            (principal.identity_type == IdentityType.VISITOR and r.visitor_id == principal.identity_id)
+            or (principal.identity_type == IdentityType.MEMBER and r.member_id == principal.identity_id)
+        )
+        if not mine:  # 404, as for an unknown number: a buyer learns nothing of others' orders
+            raise NotFound(f"Order {order_number} not found", code="ORDER_NOT_FOUND")
+    if req.discount is not None and req.discount.coupon_code:
+        raise FailedPrecondition("Boxoffice has no coupons (Get Checkout Options: acceptCoupons false)", code="COUPONS_NOT_SUPPORTED")
+    if req.paid_plan_benefit is not None and (req.paid_plan_benefit.plan_order_id or req.paid_plan_benefit.benefit_id):
+        raise FailedPrecondition("Boxoffice has no pricing plans", code="PAID_PLANS_NOT_SUPPORTED")
+    if req.gift_card_code:
+        raise FailedPrecondition("Boxoffice has no gift cards (Get Checkout Options: acceptGiftCards false)", code="GIFT_CARDS_NOT_SUPPORTED")
+    t = now()
+    status = order.status_at(t)
+    if status not in UPDATABLE:
+        raise FailedPrecondition(
+            f"Order {order_number} is {status}: only an order awaiting payment can be updated",
+            code="ORDER_ACTION_NOT_AVAILABLE",
+            data={"orderStatus": status},
+        )
+    sent = req.model_fields_set
+    if "member_id" in sent:
+        own = principal.identity_id if principal.identity_type == IdentityType.MEMBER else None
+        new_member = req.member_id or None
+        if new_member != order.member_id and new_member != own and not manager:
+            raise PermissionDenied('memberId of another member needs the "Manage Orders" permission')
+        order.member_id = new_member
+    event = session.get(Event, order.event_id)
+    assert event is not None
+    tickets = tickets_of(session, order)
+    buyer = req.buyer
+    guests = req.guests
+    first_form = guests[0].form if guests else None
+    if guests is not None:
+        seats = len(tickets)
+        if len(guests) > seats:
+            raise InvalidArgument("guests", f"has {len(guests)} guests for {seats} tickets", "MAX_SIZE")
+        if (event.registration.get("tickets") or {}).get("guestsAssignedSeparately") and len(guests) < seats:
+            raise InvalidArgument("guests", f"needs a guest form for each of the {seats} tickets (guestsAssignedSeparately)", "MIN_SIZE")
+        forms.check_answers(
+            session, event, [g.form.input_values for g in guests],
+            {"firstName": buyer.first_name, "lastName": buyer.last_name, "email": buyer.email} if buyer else {},
+        )
+    first = (buyer.first_name if buyer else None) or _form_value(first_form, "firstName") or order.first_name
+    last = (buyer.last_name if buyer else None) or _form_value(first_form, "lastName") or order.last_name
+    email = ((buyer.email if buyer else None) or _form_value(first_form, "email") or order.email).strip()
+    changed_email = email.lower() != order.email.strip().lower()
+    if changed_email and not _is_email(email):
+        raise InvalidArgument("buyer.email", "is not an email address", "FORMAT")
+    order.first_name, order.last_name, order.email = first.strip(), last.strip(), email
+    if changed_email:
+        order.contact_id = _contact_id(order.site_id, email, order.id)
+    if guests is not None:
+        order.checkout_form = guests[0].form.model_dump(by_alias=True, exclude_none=True)
+        for i, tk in enumerate(tickets):
+            _assign_guest(tk, guests[i].form if i < len(guests) else None)
+    order.updated_date = t
+    session.flush()
+    if changed_email and not manager and r is not None:
+        # the new address takes this order's unpaid seats: within its per-buyer limit too
+        check_open_orders(session, principal, event, r, email, 0)
+    emit(session, principal.webhook_identity(), order, "OrderUpdated", tickets)
+    session.flush()
+    return order
+
+
+def legacy_reservation_call(session: Session, principal: Principal, req: CreateReservationRequest) -> reservations.NewReservation:
+    """The legacy Create Reservation as a Create Ticket Reservation call (its rules,
+    holds, limits and group commit: ``reservations.create_batch``). Read first, here:
+    who may (a staff member: SELL_TICKETS for this event), and that every definition is
+    one of ``eventId``'s (404 otherwise). ``ignoreLimits`` and ``allowHiddenTickets``
+    are the reservation's ``additionalReservationSettings`` (a manager's); a line's
+    ``ticketDetails`` give single tickets their own pricing option or price override,
+    so a line becomes one reservation line per run of equal details."""
+    sells = seller(session, principal)
+    if sells is not None:
+        sells.scope.check(req.event_id)
+    event = session.get(Event, req.event_id)
+    if event is None or event.site_id != principal.site_id:
+        raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
+    ids = {tq.ticket_definition_id for tq in req.ticket_quantities}
+    found = {
+        d.id: d.event_id for d in session.execute(select(TD.id, TD.event_id).where(TD.site_id == principal.site_id, TD.id.in_(ids)))
+    }
+    lines: list[TicketLineItemIn] = []
+    for i, tq in enumerate(req.ticket_quantities):
+        if found.get(tq.ticket_definition_id) != req.event_id:
+            raise NotFound(
+                f"Ticket definition {tq.ticket_definition_id} not found in event {req.event_id}",
+                code="TICKET_DEFINITION_NOT_FOUND",
+                data={"field": f"ticketQuantities[{i}].ticketDefinitionId"},
+            )
+        details = tq.ticket_details or []
+        if len(details) > tq.quantity:
+            raise InvalidArgument(f"ticketQuantities[{i}].ticketDetails", f"has {len(details)} tickets for a quantity of {tq.quantity}", "MAX_SIZE")
+        runs: list[tuple[tuple[str | None, str | None, str | None], int]] = []
+        for k in range(tq.quantity):
+            d = details[k] if k < len(details) else None
+            key = (
+                d.pricing_option_id if d else None,
+                d.price_override if d and d.price_override is not None else tq.price_override,
+                d.seat_id if d else None,
+            )
+            if runs and runs[-1][0] == key and key[2] is None:
+                runs[-1] = (key, runs[-1][1] + 1)
+            else:
+                runs.append((key, 1))
+        for (option, override, seat), count in runs:
+            info = TicketInfo(pricing_option_id=option, price_override=override, seat_id=seat) if (option or override or seat) else None
+            lines.append(TicketLineItemIn(ticket_definition_id=tq.ticket_definition_id, quantity=count, ticket_info=info))
+    if len(lines) > 50:
+        raise InvalidArgument("ticketQuantities", f"make {len(lines)} reservation lines; at most 50", "MAX_SIZE")
+    settings = None
+    if req.ignore_limits or req.allow_hidden_tickets:
+        settings = AdditionalReservationSettings(
+            disable_ticket_limit_validation=req.ignore_limits, enable_hidden_ticket_reservation=req.allow_hidden_tickets
+        )
+    body = CreateTicketReservationRequest(
+        ticket_reservation=TicketReservationIn(tickets=lines, additional_reservation_settings=settings)
+    )
+    return reservations.NewReservation(principal, body)
+
+
+def legacy_reservation_created(session: Session, reservation_id: str, fee_rate: Decimal) -> dict[str, Any]:
+    """The legacy Create Reservation's answer for the reservation just created."""
+    r = session.get(TicketReservation, reservation_id)
+    if r is None:  # pragma: no cover - created in the unit that just committed
+        raise NotFound(f"Ticket reservation {reservation_id} not found", code="TICKET_RESERVATION_NOT_FOUND")
+    lines = reservations.lines_of(session, r)
+    invoice = build_invoice(lines, r.currency, fee_rate)[0]
+    status = _RESERVATION_STATUS[r.status_at(now())]
+    return wire.legacy_reservation_response(r, lines, legacy_definitions(session, lines), invoice, status)
+
+
+def cancel_reservation(session: Session, principal: Principal, event_id: str, reservation_id: str) -> None:
+    """The legacy Cancel Reservation: Cancel Ticket Reservation's rule
+    (``reservations.cancel_locked``: PENDING or CONFIRMED -> CANCELED_MANUALLY, the seats
+    back at once) for a reservation of ``eventId`` that has no order; one with an order
+    is refused as Delete Ticket Reservation refuses it (428 RESERVATION_HAS_ORDER:
+    cancel the order instead). Who: as Get Ticket Reservation (a buyer its own, a
+    manager any), or a staff member with SELL_TICKETS a door reservation of its event."""
+    sells = seller(session, principal)
+    if sells is not None:
+        sells.scope.check(event_id)
+    r = door_reservation(session, principal, reservation_id, lock_row=True)
+    if any(ln.event_id != event_id for ln in reservations.lines_of(session, r)):
+        raise NotFound(f"Ticket reservation {reservation_id} not found in event {event_id}", code="TICKET_RESERVATION_NOT_FOUND")
+    refuse_deleting_with_order(session, r)
+    reservations.cancel_locked(session, r, principal.webhook_identity())
+    session.flush()

@@ -10,10 +10,11 @@ from typing import Any
 
 from ..links import Urls
 from ..money import legacy_money
+from ..payments.models import PaymentRefund
 from ..reservations.models import ReservationLine, TicketReservation
 from ..tickets.models import Ticket
 from ..timefmt import iso
-from .models import CONFIRMED, Order, OrderStatus, fully_checked_in
+from .models import CONFIRMED, ChannelType, Order, OrderStatus, fully_checked_in
 
 
 def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, urls: Urls | None = None) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
                 "orderFullName": f"{order.first_name} {order.last_name}",
                 "guestFullName": guest_name(tk, order),
                 "archived": tk.archived,
-                "channel": "ONLINE",
+                "channel": order.channel or ChannelType.ONLINE,
                 "canceled": tk.canceled,
             }
         )
@@ -97,7 +98,7 @@ def order_wire(order: Order, tickets: list[Ticket], fieldsets: set[str] | None =
                 "ticketsQuantity": order.tickets_quantity,
                 "totalPrice": legacy_money(order.total_cents, order.currency),
                 "archived": order.archived,
-                "channel": "ONLINE",
+                "channel": order.channel or ChannelType.ONLINE,
                 "paymentDetails": {"transaction": {"transactionId": order.payment_id, "method": order.method}}
                 if order.payment_id
                 else {},
@@ -288,3 +289,61 @@ def legacy_ticket_definition(
             "ticketsReserved": td.reserved_count,
         }
     return out
+
+
+def refund_wire(r: PaymentRefund | None) -> dict[str, Any] | None:
+    """Boxoffice's record of a refund (``payments.models.PaymentRefund``)."""
+    if r is None:
+        return None
+    return {
+        "status": r.status,
+        "reason": r.reason,
+        "amount": legacy_money(r.amount_cents, r.currency),
+        "provider": r.provider,
+        "refundId": r.refund_id,
+        "refundedDate": iso(r.refunded_date) if r.refunded_date else None,
+        "lastError": r.last_error,
+    }
+
+
+# --- door sales, Update Checkout, legacy reservations (issue 12 §4) ---
+
+
+def reservations_with_definitions(
+    r: TicketReservation, lines: list[ReservationLine], definitions: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``reservations[]`` of the legacy Create Reservation and of Pos Checkout: each line
+    with its definition in the legacy shape as it is now (``legacy_ticket_definition``,
+    with the POLICY and DASHBOARD fieldsets), at the price this reservation holds it."""
+    out = legacy_reservations(r, lines)
+    for item in out:
+        now_ = definitions.get(item["ticket"]["id"])
+        if now_ is not None:
+            item["ticket"] = {**now_, **item["ticket"]}
+    return out
+
+
+def legacy_reservation_response(
+    r: TicketReservation, lines: list[ReservationLine], definitions: dict[str, dict[str, Any]], invoice: dict[str, Any],
+    status: str,
+) -> dict[str, Any]:
+    """The legacy Create Reservation's answer (``CreateReservationResponse``)."""
+    return {
+        "id": r.id,
+        "expires": iso(r.expiration_date) if status == "RESERVATION_PENDING" else None,
+        "reservations": reservations_with_definitions(r, lines, definitions),
+        "invoice": invoice,
+        "reservationStatus": status,
+    }
+
+
+def pos_checkout_response(
+    order: Order, tickets: list[Ticket], r: TicketReservation, lines: list[ReservationLine],
+    definitions: dict[str, dict[str, Any]], urls: Urls,
+) -> dict[str, Any]:
+    """Pos Checkout's answer: the order (PAID or FREE at once, so no ``expires``)."""
+    return {
+        "order": order_wire(order, tickets, None, urls),
+        "expires": None,
+        "reservations": reservations_with_definitions(r, lines, definitions),
+    }

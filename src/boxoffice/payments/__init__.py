@@ -24,6 +24,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import FailedPrecondition
+
 if TYPE_CHECKING:
     from ..config import Settings
     from .stripe_provider import StripeProvider
@@ -53,6 +55,13 @@ class PaymentReport:
     succeeded: bool
     amount_cents: int
     currency: str
+    # "paid" / "failed", or with manual capture "authorized" (the money is held, to be
+    # captured) and "canceled" (the authorization was let go, or expired)
+    outcome: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", "paid" if self.succeeded else "failed")
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,24 @@ class OnlineProvider(Protocol):
         provider reports the outcome."""
         ...
 
+    def refund(self, payment_id: str, reason: str) -> str:
+        """Give a payment back in full, at most once; the provider's refund id.
+        ``errors.Unavailable`` when it cannot be made now (it is tried again later)."""
+        ...
+
+    def cancel(self, payment_id: str) -> None:
+        """Best effort: a payment not yet made can no longer be made."""
+        ...
+
+    def capture(self, payment_id: str) -> None:
+        """Take an authorized payment (manual capture); ``errors.Unavailable`` or
+        ``FailedPrecondition`` when it cannot be taken."""
+        ...
+
+    def void(self, payment_id: str) -> None:
+        """Let an authorized payment go; raises as ``capture`` does."""
+        ...
+
 
 class TestProvider:
     """A simulator for development and CI: nothing is collected; the order is paid or
@@ -82,12 +109,29 @@ class TestProvider:
     def start(self, charge: Charge) -> Started:
         return Started(payment_id=str(uuid.uuid4()))
 
+    def refund(self, payment_id: str, reason: str) -> str:
+        """Nothing was collected, so nothing is given back: the refund is recorded made."""
+        return f"test-refund-{payment_id}"
+
+    def cancel(self, payment_id: str) -> None:
+        return None
+
+    def capture(self, payment_id: str) -> None:  # the simulator never authorizes: nothing reaches here
+        raise FailedPrecondition("The test provider takes payments at once", code="ORDER_ACTION_NOT_AVAILABLE")
+
+    def void(self, payment_id: str) -> None:
+        raise FailedPrecondition("The test provider takes payments at once", code="ORDER_ACTION_NOT_AVAILABLE")
+
 
 @dataclass(frozen=True)
 class Payments:
     """The providers this deployment has: at most one online provider for now."""
 
     online: OnlineProvider | None = None
+
+    def provider(self, name: str) -> OnlineProvider | None:
+        """The provider that took a payment (``Order.payment_provider``), if configured here."""
+        return self.online if self.online is not None and self.online.name == name else None
 
     @property
     def stripe(self) -> StripeProvider | None:
@@ -103,7 +147,8 @@ class Payments:
 
             return cls(
                 online=StripeProvider(
-                    key, settings.stripe_webhook_secret.get_secret_value(), settings.stripe_api_base
+                    key, settings.stripe_webhook_secret.get_secret_value(), settings.stripe_api_base,
+                    capture=settings.stripe_capture,
                 )
             )
         return cls(online=TestProvider() if settings.test_payments else None)

@@ -37,7 +37,13 @@ ZERO_DECIMAL = frozenset(
 )
 THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 
-EVENTS = {"payment_intent.succeeded": True, "payment_intent.payment_failed": False}
+# The events read, and what each says of the payment (PaymentReport.outcome).
+EVENTS = {
+    "payment_intent.succeeded": "paid",
+    "payment_intent.payment_failed": "failed",
+    "payment_intent.amount_capturable_updated": "authorized",  # manual capture: the money is held
+    "payment_intent.canceled": "canceled",
+}
 
 
 def to_stripe_amount(cents: int, currency: str) -> int:
@@ -76,8 +82,11 @@ class BadSignature(InvalidArgument):
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, secret_key: str, webhook_secret: str, api_base: str = "https://api.stripe.com") -> None:
+    def __init__(
+        self, secret_key: str, webhook_secret: str, api_base: str = "https://api.stripe.com", capture: str = "automatic"
+    ) -> None:
         self._webhook_secret = webhook_secret
+        self.capture_method = capture
         # A client of its own (not the library's global stripe.api_key): the settings of
         # this app only. No automatic retries (a create is not retried blind), and 10 s
         # at most a call, not the library's 80: checkout waits for the PaymentIntent in
@@ -94,13 +103,14 @@ class StripeProvider:
         every Stripe API version (and localstripe) takes: Stripe's default payment
         methods for the account apply (Dashboard settings)."""
         try:
-            pi = self._client.v1.payment_intents.create(
-                params={
-                    "amount": to_stripe_amount(charge.amount_cents, charge.currency),
-                    "currency": charge.currency.lower(),
-                    "metadata": {"boxoffice_site": charge.site_id, "boxoffice_order": charge.order_number},
-                }
-            )
+            params: Any = {
+                "amount": to_stripe_amount(charge.amount_cents, charge.currency),
+                "currency": charge.currency.lower(),
+                "metadata": {"boxoffice_site": charge.site_id, "boxoffice_order": charge.order_number},
+            }
+            if self.capture_method == "manual":
+                params["capture_method"] = "manual"  # authorized at checkout, taken by Capture Authorized Payment
+            pi = self._client.v1.payment_intents.create(params=params)
         except stripe.StripeError as e:
             log.warning("stripe: creating a PaymentIntent failed: %s", type(e).__name__)
             raise FailedPrecondition(
@@ -122,16 +132,22 @@ class StripeProvider:
             event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
         except (stripe.SignatureVerificationError, ValueError):
             raise BadSignature() from None
-        succeeded = EVENTS.get(event.type)
-        if succeeded is None:
+        outcome = EVENTS.get(event.type)
+        if outcome is None:
             return None
+        succeeded = outcome == "paid"
         pi: dict[str, Any] = (event.to_dict().get("data") or {}).get("object") or {}
         meta = pi.get("metadata") or {}
         site, order = meta.get("boxoffice_site"), meta.get("boxoffice_order")
         if not (isinstance(site, str) and isinstance(order, str) and site and order):
             return None
         currency = str(pi.get("currency") or "").upper()
-        amount = pi.get("amount_received") if succeeded and pi.get("amount_received") else pi.get("amount")
+        if succeeded and pi.get("amount_received"):
+            amount = pi.get("amount_received")
+        elif outcome == "authorized" and pi.get("amount_capturable"):
+            amount = pi.get("amount_capturable")
+        else:
+            amount = pi.get("amount")
         return PaymentReport(
             provider=self.name,
             event_id=str(event.id),
@@ -141,6 +157,7 @@ class StripeProvider:
             succeeded=succeeded,
             amount_cents=from_stripe_amount(int(amount or 0), currency),
             currency=currency,
+            outcome=outcome,
         )
 
     def refund(self, payment_id: str, reason: str) -> str:
@@ -169,3 +186,35 @@ class StripeProvider:
             self._client.v1.payment_intents.cancel(payment_id)
         except stripe.StripeError as e:
             log.info("stripe: canceling PaymentIntent %s failed: %s", payment_id, type(e).__name__)
+
+    def capture(self, payment_id: str) -> None:
+        """Take an authorized PaymentIntent in full (Capture Authorized Payment)."""
+        try:
+            pi = self._client.v1.payment_intents.retrieve(payment_id)
+            if pi.status == "succeeded":
+                return  # taken already (an earlier try whose answer was lost)
+            self._client.v1.payment_intents.capture(payment_id)
+        except stripe.InvalidRequestError as e:
+            log.warning("stripe: capturing %s refused: %s", payment_id, type(e).__name__)
+            raise FailedPrecondition(
+                "Stripe refused to capture this payment (its authorization may have expired)",
+                code="PAYMENT_NOT_CAPTURABLE",
+            ) from None
+        except stripe.StripeError as e:
+            log.warning("stripe: capturing %s failed: %s", payment_id, type(e).__name__)
+            raise Unavailable("The card payment provider could not be reached; try again") from None
+
+    def void(self, payment_id: str) -> None:
+        """Let an authorized PaymentIntent go (Void Authorized Payment): the hold on the
+        buyer's card is released and nothing is taken."""
+        try:
+            pi = self._client.v1.payment_intents.retrieve(payment_id)
+            if pi.status == "canceled":
+                return
+            self._client.v1.payment_intents.cancel(payment_id)
+        except stripe.InvalidRequestError as e:
+            log.warning("stripe: voiding %s refused: %s", payment_id, type(e).__name__)
+            raise FailedPrecondition("Stripe refused to void this payment", code="PAYMENT_NOT_VOIDABLE") from None
+        except stripe.StripeError as e:
+            log.warning("stripe: voiding %s failed: %s", payment_id, type(e).__name__)
+            raise Unavailable("The card payment provider could not be reached; try again") from None

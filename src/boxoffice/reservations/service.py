@@ -546,8 +546,15 @@ def _price(d: TD, info: Any, where: str) -> tuple[int, str | None, str | None, i
 def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple[TicketReservation, list[ReservationLine]]:
     """Step 11: PENDING or CONFIRMED -> CANCELED_MANUALLY; the seats are free at once."""
     r = get(session, principal, reservation_id, lock_row=True)
+    return cancel_locked(session, r, principal.webhook_identity())
+
+
+def cancel_locked(
+    session: Session, r: TicketReservation, identity: dict[str, str]
+) -> tuple[TicketReservation, list[ReservationLine]]:
+    """Cancel's rule for a reservation its caller has already found (and locked) and may
+    cancel: the legacy Cancel Reservation (orders) decides who may by its own rule."""
     t = now()
-    identity = principal.webhook_identity()
     if r.status_at(t) == ReservationStatus.EXPIRED:  # its seats are already free (lazy expiry)
         raise FailedPrecondition(f"A {ReservationStatus.EXPIRED} reservation cannot be canceled", code="RESERVATION_NOT_CANCELABLE")
     was = r.status

@@ -25,8 +25,9 @@ class StaffMemberStatus(StrEnum):
 class StaffPermission(StrEnum):
     """What the staff member may do in the Check-in app (the typings' ``Permission``).
     Boxoffice serves ``CHECK_IN_GUESTS`` (the guest list, check-in, scanning) and
-    ``READ_GUEST_FORM`` (the guests' form answers in what it reads); the others are kept
-    and shown but grant nothing here."""
+    ``READ_GUEST_FORM`` (the guests' form answers in what it reads) and ``SELL_TICKETS``
+    (selling at the door: the legacy Create/Cancel Reservation and Pos Checkout, see
+    ``orders.service.seller``); the others are kept and shown but grant nothing here."""
 
     CHECK_IN_GUESTS = "CHECK_IN_GUESTS"
     SELL_TICKETS = "SELL_TICKETS"

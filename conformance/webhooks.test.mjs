@@ -42,6 +42,8 @@ import {
 } from './client.mjs';
 import * as policies from '@wix/auto_sdk_events_policies';
 import * as staffMembers from '@wix/auto_sdk_events_staff-members';
+import * as ticketDefinitionsV1 from '@wix/auto_sdk_events_ticket-definitions';
+import * as guests from '@wix/auto_sdk_events_guests';
 import { ApiKeyStrategy } from '@wix/sdk';
 import { makeRewritingFetch } from './client.mjs';
 
@@ -49,7 +51,7 @@ const MINUTE = 60_000;
 const WAIT_MS = 10_000;
 const isGuid = (s) => typeof s === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
-const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets, policies, staffMembers };
+const MODULES = { ticketDefinitions, wixEventsV2, ticketReservations, orders, tickets, policies, staffMembers, ticketDefinitionsV1, guests };
 
 /**
  * Every event type the server sends, with the SDK handler that must receive it.
@@ -86,6 +88,16 @@ const HANDLERS = [
   ['orders', 'onOrderConfirmed', 'wix.events.ticketing.events.OrderConfirmed'],
   ['orders', 'onOrderUpdated', 'wix.events.ticketing.events.OrderUpdated'],
   ['tickets', 'onTicketOrderUpdated', 'wix.events.ticketing.events.OrderUpdated'],
+  ['ticketDefinitionsV1', 'onTicketDefinitionCreated', 'wix.events.ticketing.events.TicketDefinitionCreated'],
+  ['ticketDefinitionsV1', 'onTicketDefinitionUpdated', 'wix.events.ticketing.events.TicketDefinitionUpdated'],
+  ['ticketDefinitionsV1', 'onTicketDefinitionDeleted', 'wix.events.ticketing.events.TicketDefinitionDeleted'],
+  ['guests', 'onGuestCreated', 'wix.events.guests.v1.guest_created'],
+  ['guests', 'onGuestUpdated', 'wix.events.guests.v1.guest_updated'],
+  ['guests', 'onGuestDeleted', 'wix.events.guests.v1.guest_deleted'],
+  ['guests', 'onGuestCheckedIn', 'wix.events.guests.v1.guest_guest_checked_in'],
+  ['guests', 'onGuestOrderCanceled', 'wix.events.guests.v1.guest_guest_order_canceled'],
+  ['guests', 'onGuestEventCanceled', 'wix.events.guests.v1.guest_guest_event_canceled'],
+  ['guests', 'onGuestEventStarts', 'wix.events.guests.v1.guest_guest_event_starts'],
 ];
 
 // ---------------------------------------------------------------------------

@@ -54,6 +54,11 @@ class Hooks:
     presenting: dict[str, list[Callable[[Session, Principal, Sequence[Event]], dict[str, dict[str, Any]]]]] = field(
         default_factory=dict
     )
+    # canceled(session, principal, event): the event has just been canceled (state CANCELED, flushed)
+    canceled: list[Callable[[Session, Principal, Event], None]] = field(default_factory=list)
+    # lifecycle(session, event, slug, startsIn): the scheduler has just written the event's
+    # "reminder" (with its startsIn), "started" or "ended" webhook (startsIn None)
+    lifecycle: list[Callable[[Session, Event, str, dict[str, int] | None], None]] = field(default_factory=list)
 
 
 hooks = Hooks()
@@ -622,6 +627,8 @@ def _cancel(session: Session, principal: Principal, e: Event) -> None:
     session.flush()
     guests = _has_guests(session, e)
     _emit(session, principal, e, "canceled", wire.canceled_body(e, t, principal.identity_id, guests))
+    for react in hooks.canceled:
+        react(session, principal, e)
 
 
 def _has_guests(session: Session, e: Event) -> bool:
@@ -762,17 +769,23 @@ def emit_lifecycle(session: Session, t: dt.datetime, limit: int = 500) -> int:
                 r, starts_in = came[-1]
                 _emit_as(session, SYSTEM_IDENTITY, e, "reminder", wire.reminder_body(e, r, starts_in, guests))
                 n += 1
+                for react in hooks.lifecycle:
+                    react(session, e, "reminder", starts_in)
         e.reminded_until = max(since, t)
         if e.start_date <= t and e.started_for != e.start_date:
             e.started_for = e.start_date
             guests = _has_guests(session, e) if guests is None else guests
             _emit_as(session, SYSTEM_IDENTITY, e, "started", wire.started_body(e, e.start_date, guests))
             n += 1
+            for react in hooks.lifecycle:
+                react(session, e, "started", None)
         if e.end_date <= t and e.ended_for != e.end_date:
             e.ended_for = e.end_date
             guests = _has_guests(session, e) if guests is None else guests
             _emit_as(session, SYSTEM_IDENTITY, e, "ended", wire.ended_body(e, e.end_date, guests))
             n += 1
+            for react in hooks.lifecycle:
+                react(session, e, "ended", None)
         _schedule_next(e)
     session.flush()
     return n

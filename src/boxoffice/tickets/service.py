@@ -12,6 +12,8 @@ the events it is assigned to (``staff_members.service.scope``): naming another e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -44,6 +46,21 @@ STATES = {
     "PAID": lambda: Ticket.free.is_(False),
     "MEMBER": lambda: Order.member_id.is_not(None),
 }
+
+
+@dataclass
+class Hooks:
+    """What slices above tickets do in a check-in's unit of work (docs/architecture.md):
+    ``checked_in(session, identity, pairs)``: these tickets were just checked in (Check In,
+    a scanned QR code); ``check_in_deleted(session, identity, pairs)``: their check-in was
+    just undone. ``identity``: the webhook identity of who did it."""
+
+    checked_in: list[Callable[[Session, dict[str, str], list[tuple[Ticket, Order]]], None]] = field(default_factory=list)
+    check_in_deleted: list[Callable[[Session, dict[str, str], list[tuple[Ticket, Order]]], None]] = field(default_factory=list)
+
+
+hooks = Hooks()
+
 SORTS = {
     "ticket_number": Ticket.ticket_number,
     "ticketNumber": Ticket.ticket_number,
@@ -175,6 +192,8 @@ def check_in(session: Session, principal: Principal, event_id: str, numbers: lis
     for tk, _ in pairs:
         tk.checked_in_date, tk.checked_in_by = t, identity
     _touch_orders(session, identity, pairs, t)
+    for react in hooks.checked_in:
+        react(session, identity, pairs)
     return pairs
 
 
@@ -185,6 +204,8 @@ def delete_check_in(session: Session, principal: Principal, event_id: str, numbe
     for tk, _ in changed:
         tk.checked_in_date, tk.checked_in_by = None, None
     _touch_orders(session, principal.webhook_identity(), changed, t)
+    for react in hooks.check_in_deleted:
+        react(session, principal.webhook_identity(), changed)
     return pairs
 
 

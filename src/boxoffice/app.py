@@ -28,6 +28,8 @@ from .events.routes import router as events_router
 from .forms.routes import PREFIXES as FORMS_PREFIXES
 from .forms.routes import router as forms_router
 from .groupcommit import GroupCommit
+from .guests.routes import PREFIXES as GUESTS_PREFIXES
+from .guests.routes import router as guests_router
 from .listener import Listener
 from .mail import worker as mail_worker
 from .mail.routes import router as mail_router
@@ -46,6 +48,8 @@ from .staff_members.routes import router as staff_members_router
 from .ticket_definitions import inventory, live
 from .ticket_definitions.routes import live_router
 from .ticket_definitions.routes import router as td_router
+from .ticket_definitions_v1.routes import PREFIXES as TD_V1_PREFIXES
+from .ticket_definitions_v1.routes import router as td_v1_router
 from .tickets.routes import extras as extras_router
 from .tickets.routes import router as tickets_router
 from .webhooks import signing
@@ -82,7 +86,7 @@ def create_app(
         # expires reservations; `boxoffice worker` does the same in a process of its own
         background = (
             Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings),
-                       mail_worker.MailSettings.from_settings(settings))
+                       mail_worker.MailSettings.from_settings(settings), app.state.payments)
             if settings.background
             else None
         )
@@ -156,12 +160,14 @@ def _routes(test_payments: bool, stripe: bool = False) -> tuple[BaseRoute, ...]:
         (orders_router, ORDERS_PREFIXES),
         (tickets_router, TICKETS_PREFIXES),
         (td_router, TD_PREFIXES),
+        (td_v1_router, TD_V1_PREFIXES),
         (events_router, EVENTS_PREFIXES),
         (policies_router, POLICIES_PREFIXES),
         (schedule_router, SCHEDULE_PREFIXES),
         (categories_router, CATEGORIES_PREFIXES),
         (staff_members_router, STAFF_MEMBERS_PREFIXES),
         (forms_router, FORMS_PREFIXES),
+        (guests_router, GUESTS_PREFIXES),
         (categories_events_router, EVENTS_PREFIXES),
     ):
         for i, prefix in enumerate(prefixes):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .categories import service as categories
 from .events import service as events
 from .forms import service as forms
+from .guests import service as guests
 from .mail import service as mail
 from .orders import service as orders
 from .policies import service as policies
@@ -18,6 +19,7 @@ from .reservations import service as reservations
 from .schedule import service as schedule
 from .staff_members import service as staff_members
 from .ticket_definitions import service as ticket_definitions
+from .ticket_definitions_v1 import service as ticket_definitions_v1
 from .tickets import service as tickets
 
-__all__ = ["categories", "events", "forms", "mail", "orders", "policies", "reservations", "schedule", "staff_members", "ticket_definitions", "tickets"]
+__all__ = ["categories", "events", "forms", "guests", "mail", "orders", "policies", "reservations", "schedule", "staff_members", "ticket_definitions", "ticket_definitions_v1", "tickets"]

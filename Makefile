@@ -35,7 +35,7 @@ test: install conformance/node_modules/.package-lock.json
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench: install
 	$(BIN)/python bench/ticket_definitions.py

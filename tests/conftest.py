@@ -40,7 +40,9 @@ def pg_url(dbname: str) -> str:
 
 
 def make_pg_database(dbname: str) -> str:
-    """(Re)create a scratch database; returns its URL, or skips/fails when no server answers."""
+    """(Re)create a scratch database; returns its URL, or skips/fails when no server answers.
+    Under pytest-xdist each worker gets its own (the worker's id is appended)."""
+    dbname += os.environ.get("PYTEST_XDIST_WORKER", "")
     try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

@@ -113,10 +113,16 @@ def store(request, tmp_path) -> str:
 
 
 def test_without_the_atomic_check_the_race_oversells(store):
-    outcome, _, held, _ = race(store, naive=True)
-    sold = outcome[(200, "")]
+    """Overselling needs two server processes deciding at the same moment; on a loaded
+    machine (make test runs two pytest workers on two cores) one race may happen not to
+    interleave, so up to three races are run: one must oversell."""
+    for _ in range(3):
+        outcome, _, held, _ = race(store, naive=True)
+        sold = outcome[(200, "")]
+        assert held == sold
+        if sold > SEATS:
+            break
     assert sold > SEATS, f"the naive check should oversell, but sold {sold}: {outcome}"
-    assert held == sold
 
 
 def test_two_hundred_buyers_fifty_seats_none_oversold(store):

@@ -128,8 +128,8 @@ describe('orders: checkout options, invoice, available tickets, bulk update', ()
     // Capture / Void Authorized Payment: this server's `test` provider takes payments at
     // once (only Stripe with BOXOFFICE_STRIPE_CAPTURE=manual authorizes), so both are
     // refused with a clear code; a visitor may not call them at all
-    await expectWixError(client().orders.captureAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_ACTION_NOT_AVAILABLE' });
-    await expectWixError(alt().orders.voidAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_ACTION_NOT_AVAILABLE' });
+    await expectWixError(client().orders.captureAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_STATUS_NOT_AUTHORIZED' });
+    await expectWixError(alt().orders.voidAuthorizedPayment(n, { eventId: event._id }), { status: 428, code: 'ORDER_STATUS_NOT_AUTHORIZED' });
     await expectWixError(visitor().orders.captureAuthorizedPayment(n, { eventId: event._id }), { status: 403 });
     await expectWixError(client().orders.voidAuthorizedPayment('NOPE-NOPE', { eventId: event._id }), { status: 404, code: 'ORDER_NOT_FOUND' });
   });

@@ -490,7 +490,7 @@ def test_manual_capture_authorizes_then_captures_once(api, client, database, sho
     assert send(client, event_for(stripe_client, pi_id, "payment_intent.succeeded")).json()["orderStatus"] == "PAID"
     assert counts(database) == before
     again = api.post(capture_path(o, "capture"), {"eventId": o["eventId"]})
-    assert again.status_code == 428 and code(again) == "ORDER_ACTION_NOT_AVAILABLE"
+    assert again.status_code == 428 and code(again) == "ORDER_STATUS_NOT_AUTHORIZED"
     assert stripe_client.v1.refunds.list(params={"payment_intent": pi_id}).data == []
 
 
@@ -516,7 +516,7 @@ def test_capture_and_void_refuse_orders_without_an_authorization(api, client, da
     o, _ = paid(api, client, shop, stripe_client, 1)  # automatic capture: PAID at once
     for action in ("capture", "void"):
         r = api.post(capture_path(o, action), {})
-        assert r.status_code == 428 and code(r) == "ORDER_ACTION_NOT_AVAILABLE", r.text
+        assert r.status_code == 428 and code(r) == "ORDER_STATUS_NOT_AUTHORIZED", r.text
     assert api.post("/events/v1/events/orders/NOPE-1/capture", {}).status_code == 404
 
 
@@ -594,3 +594,36 @@ def test_the_stripe_webhook_under_schemathesis(app, client, database):
 
     check()
     assert counts(database) == before
+
+
+def test_an_order_confirmed_while_awaiting_its_card_payment_is_paid_by_hand(api, client, database, shop, stripe_client):
+    """Confirm Order of an order awaiting its card payment: the organiser took the money
+    some other way. Its PaymentIntent is canceled; a cancel later is refunded BY_HAND."""
+    body, o, _ = start(api, shop, 1)
+    pi_id = body["payment"]["paymentIntentId"]
+    r = api.post(f"/events/v1/events/{o['eventId']}/orders/confirm", {"orderNumber": [o["orderNumber"]]})
+    assert r.status_code == 200 and r.json()["orders"][0]["status"] == "PAID"
+    assert stripe_client.v1.payment_intents.retrieve(pi_id).status == "canceled"
+    c = api.post(f"/boxoffice/v1/events/{o['eventId']}/orders/{o['orderNumber']}/cancel", {})
+    assert c.status_code == 200 and c.json()["refund"]["status"] == "BY_HAND", c.text
+    assert counts(database)["refunds"] == 1  # the by-hand record only: Stripe was asked for nothing
+
+
+def test_a_card_payment_made_while_the_organiser_confirmed_is_given_back(api, client, database, shop, stripe_client):
+    """The buyer pays by card at the moment the organiser confirms the order as paid some
+    other way (its success event not yet delivered): the order stays PAID once, and the
+    card payment is refunded when its event comes."""
+    body, o, _ = start(api, shop, 1)
+    pi_id = body["payment"]["paymentIntentId"]
+    card_pays(stripe_client, pi_id)  # succeeded at Stripe; its webhook is on its way
+    r = api.post(f"/events/v1/events/{o['eventId']}/orders/confirm", {"orderNumber": [o["orderNumber"]]})
+    assert r.status_code == 200  # the PaymentIntent cannot be canceled any more (logged, best effort)
+    resp = send(client, event_for(stripe_client, pi_id, "payment_intent.succeeded"))
+    assert resp.status_code == 200 and resp.json()["orderStatus"] == "PAID" and resp.json()["refundId"]
+    made = stripe_client.v1.refunds.list(params={"payment_intent": pi_id}).data
+    assert [x.id for x in made] == [resp.json()["refundId"]]
+    with database.session() as s:
+        assert s.scalars(select(PaymentRefund.reason)).one() == "PAID_OTHERWISE"
+    again = send(client, event_for(stripe_client, pi_id, "payment_intent.succeeded"))
+    assert again.status_code == 200 and "refundId" not in again.json()
+    assert sales(api, shop[1]["id"])["soldCount"] == 1

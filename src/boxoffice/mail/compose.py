@@ -172,7 +172,7 @@ def calendar(order: Order, event: Event, order_url: str, domain: str) -> bytes |
 
 def _refund(session: Session, order: Order) -> dict[str, Any] | None:
     r = refunds.of_order(session, order.site_id, order.id)
-    if r is None:
+    if r is None or r.status == RefundStatus.KEPT:  # kept on cancel: nothing is given back
         return None
     return {
         "amount": _money(r.amount_cents, r.currency),
@@ -256,5 +256,7 @@ def _notice(
     tickets = orders.tickets_of(session, order)
     ctx = context(order, event, tickets, "", False)
     ctx["refund"] = _refund(session, order)
+    kept = refunds.of_order(session, order.site_id, order.id)
+    ctx["kept"] = kept is not None and kept.status == RefundStatus.KEPT  # paid, and the organiser keeps it
     ctx["event"]["canceled"] = event is not None and event.state == EventState.CANCELED
     return _message(m, c, order, recipient, domain, ctx, f"Order {order.order_number} is canceled")

@@ -75,11 +75,19 @@ def _cancel(session: Session, principal: Principal, order: Order, refund: bool) 
     paid = order.status == OrderStatus.PAID and order.total_cents > 0
     service.end(session, identity, order, OrderStatus.CANCELED, t)
     owed = None
+    # the payment a refund is owed for: a provider's payment id; money taken by hand is
+    # keyed by the order (a door sale's paymentDetailsId is whatever the seller typed, and
+    # two sales given the same one must each owe their own refund)
+    by_hand = service.paid_by_hand(order)
+    payment = order.id if by_hand else str(order.payment_id)
+    # an order its organiser confirmed while it awaited a card payment was paid by hand
+    provider = "manual" if by_hand and order.payment_provider not in payment_refunds.BY_HAND_PROVIDERS else order.payment_provider
     if paid and refund:
         owed = payment_refunds.owe(
-            session, order.site_id, order.id, order.payment_provider, order.payment_id or order.id,
-            order.total_cents, order.currency, ORDER_CANCELED, t,
+            session, order.site_id, order.id, provider, payment, order.total_cents, order.currency, ORDER_CANCELED, t,
         )
+    elif paid:  # kept: recorded (a provider's success event again refunds nothing; the buyer is told)
+        payment_refunds.kept(session, order.site_id, order.id, provider, payment, order.total_cents, order.currency, t)
     for hook in service.hooks.canceled:
         hook(session, order)
     return Canceled(order, owed, stop)

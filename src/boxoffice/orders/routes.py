@@ -187,11 +187,17 @@ def update_order(
 def confirm_order(eventId: str, request: Request, db: DB, body: ConfirmOrderRequest, principal: Principal = ChangeOrders) -> JSON:
     u = urls(request, principal)
 
-    def work(session: Session) -> dict[str, Any]:
+    def work(session: Session) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         done = service.confirm_orders(session, principal, eventId, body.order_number)
-        return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}
+        stop = [(o.payment_provider, o.payment_id) for o in done if o.method == service.PAID_OTHERWISE_METHOD and o.payment_id]
+        return {"orders": [wire.order_wire(o, service.tickets_of(session, o), None, u) for o in done]}, stop
 
-    return JSON(db.write(work))
+    out, stop = db.write(work)
+    # orders that awaited a card payment were paid otherwise: their payments can no longer be made
+    for name, payment_id in stop:
+        if (provider := request.app.state.payments.provider(name)) is not None:
+            provider.cancel(payment_id)
+    return JSON(out)
 
 
 @admin_router.get(
@@ -286,7 +292,15 @@ def _authorized_action(request: Request, db: DB, principal: Principal, order_num
     # the provider first (outside any unit: a network call); then the order, once
     if action == "capture":
         provider.capture(order.payment_id)
-        db.write(lambda s: service.capture_authorized_payment(s, principal, body.event_id, order_number))
+        done, owed = db.write(lambda s: service.capture_authorized_payment(s, principal, body.event_id, order_number))
+        if done.status != OrderStatus.PAID:  # canceled or voided meanwhile: the money taken goes back
+            if owed is not None:
+                payment_refunds.make(db, request.app.state.payments, payment_refunds.Owed.of(owed))
+            raise FailedPrecondition(
+                f"Order {order_number} was {done.status} before its payment was captured: the payment is being refunded",
+                code="ORDER_STATUS_NOT_AUTHORIZED",
+                data={"orderStatus": done.status},
+            )
     else:
         provider.void(order.payment_id)
         db.write(lambda s: service.void_authorized_payment(s, principal, body.event_id, order_number))
@@ -301,7 +315,7 @@ def capture_authorized_payment(
 ) -> JSON:
     """Take a card payment that checkout only authorized (Stripe with
     BOXOFFICE_STRIPE_CAPTURE=manual): AUTHORIZED -> PAID, the tickets become valid and the
-    buyer's confirmation is sent. Any other order: 428 ORDER_ACTION_NOT_AVAILABLE."""
+    buyer's confirmation is sent. Any other order: 428 ORDER_STATUS_NOT_AUTHORIZED."""
     return _authorized_action(request, db, principal, orderNumber, body, "capture")
 
 
@@ -310,7 +324,7 @@ def void_authorized_payment(
     orderNumber: str, request: Request, db: DB, body: AuthorizedPaymentRequest, principal: Principal = ChangeOrders
 ) -> JSON:
     """Let an authorized card payment go: nothing is taken, AUTHORIZED -> VOIDED, the seats
-    go back on sale. Any other order: 428 ORDER_ACTION_NOT_AVAILABLE."""
+    go back on sale. Any other order: 428 ORDER_STATUS_NOT_AUTHORIZED."""
     return _authorized_action(request, db, principal, orderNumber, body, "void")
 
 
@@ -457,7 +471,10 @@ def pos_checkout(request: Request, db: DB, body: PosCheckoutRequest, principal: 
 
     def work(session: Session) -> dict[str, Any]:
         order, tickets, r, lines = service.pos_checkout(session, principal, body, rate)
-        return wire.pos_checkout_response(order, tickets, r, lines, service.legacy_definitions(session, lines), u)
+        out = wire.pos_checkout_response(order, tickets, r, lines, service.legacy_definitions(session, lines), u)
+        if principal.is_staff:  # no bearer links to the tickets for a staff member (README "Security")
+            out["order"] = staff_wire.for_staff(out["order"], True)
+        return out
 
     return JSON(db.write(work))
 

@@ -38,7 +38,7 @@ from ..limits import MAX_ORDER_TOTAL_CENTS
 from ..money import legacy_money
 from ..payments import Charge, PaymentReport, Payments
 from ..payments import refunds as payment_refunds
-from ..payments.models import AMOUNT_MISMATCH, LATE_PAYMENT, PaymentRefund, RefundStatus
+from ..payments.models import AMOUNT_MISMATCH, LATE_PAYMENT, ORDER_CANCELED, PaymentRefund, RefundStatus
 from ..policies import service as policies
 from ..reservations import service as reservations
 from ..reservations.models import ReservationLine, ReservationStatus, TicketReservation
@@ -384,6 +384,17 @@ def check_open_orders(
             )
 
 
+def _event_for_sale(session: Session, event_id: str) -> Event | None:
+    """The event an order is about to be written for, read under a share lock (PostgreSQL
+    ``FOR SHARE``; SQLite writers are serialised): Cancel Event with its orders locks it
+    for update and then cancels its orders, so it either waits for this unit (and cancels
+    its order too) or has committed, and this unit reads the event CANCELED. Taken after
+    the reservation's lock, and only while the reservation has no order: Cancel Event
+    never waits on that reservation, so the two cannot deadlock."""
+    stmt = select(Event).where(Event.id == event_id).with_for_update(read=True)
+    return session.scalars(stmt.execution_options(populate_existing=True)).first()
+
+
 def checkout(
     session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
     payments: Payments, offline_hold: dt.timedelta, agreed_via: str = "CHECKOUT_API",
@@ -416,7 +427,7 @@ def checkout(
         raise FailedPrecondition(
             f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
         )
-    event = session.get(Event, req.event_id)
+    event = _event_for_sale(session, req.event_id)
     if event is None or event.site_id != principal.site_id:
         raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
     if event.state == EventState.CANCELED:
@@ -611,6 +622,8 @@ def payment_outcome(session: Session, principal: Principal, provider: str, order
         )
     t = now()
     identity = principal.webhook_identity()
+    if order.status_at(t) != OrderStatus.PENDING:  # past its hold: it reads CANCELED, as paying it would say
+        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
     if paid:
         _pay(session, order, identity, t)
     else:
@@ -648,17 +661,24 @@ def payment_reported(session: Session, report: PaymentReport) -> tuple[Order | N
     principal = Principal(report.site_id, IdentityType.APP, SYSTEM_IDENTITY["appId"], frozenset(Permission))
     t = now()
     if report.outcome == "failed":
-        if order.status == OrderStatus.PENDING:
+        if order.status_at(t) == OrderStatus.PENDING:  # (past its hold it ends with its reservation)
             payment_outcome(session, principal, report.provider, order.order_number, paid=False)
         return order, None
     if report.outcome == "canceled":  # the provider let the payment go (void, expiry, our own cancel)
         if order.status == OrderStatus.AUTHORIZED:
             _void(session, SYSTEM_IDENTITY, order, t)
-        elif order.status == OrderStatus.PENDING:
+        elif order.status_at(t) == OrderStatus.PENDING:
             payment_outcome(session, principal, report.provider, order.order_number, paid=False)
         return order, None
-    if order.status == OrderStatus.PAID:
+    if order.status == OrderStatus.PAID and not (order.method == PAID_OTHERWISE_METHOD and report.outcome == "paid"):
         return order, None  # this payment confirmed it already (or a manager did): nothing to do
+    if order.status == OrderStatus.PAID:  # confirmed by its organiser, and then paid by card too: give it back
+        known = payment_refunds.find(session, order.site_id, report.provider, report.payment_id)
+        refund = known or payment_refunds.owe(
+            session, order.site_id, order.id, report.provider, report.payment_id, report.amount_cents, report.currency,
+            PAID_OTHERWISE, t,
+        )
+        return order, (refund if refund.status == RefundStatus.PENDING else None)
     if order.status == OrderStatus.AUTHORIZED:
         if report.outcome == "paid":  # captured (here, or in the provider's dashboard)
             _captured(session, SYSTEM_IDENTITY, order, t)
@@ -735,22 +755,32 @@ def authorized(session: Session, principal: Principal, event_id: str | None, ord
     order = get(session, principal, event_id, order_number)
     if order.status != OrderStatus.AUTHORIZED or not order.payment_id:
         raise FailedPrecondition(
-            f"Order {order_number} is {order.status_at()}: only an AUTHORIZED payment can be {action}d "
+            f"Order {order_number} is {order.status_at()}: only an AUTHORIZED payment can be {action.rstrip('e')}ed "
             "(payments are authorized without being taken only with Stripe and BOXOFFICE_STRIPE_CAPTURE=manual)",
-            code="ORDER_ACTION_NOT_AVAILABLE",
+            code="ORDER_STATUS_NOT_AUTHORIZED",  # the SDK's Capture/VoidAuthorizedPaymentApplicationErrors
             data={"orderStatus": order.status_at()},
         )
     return order
 
 
-def capture_authorized_payment(session: Session, principal: Principal, event_id: str | None, order_number: str) -> Order:
+def capture_authorized_payment(
+    session: Session, principal: Principal, event_id: str | None, order_number: str
+) -> tuple[Order, PaymentRefund | None]:
     """After the provider took the payment: AUTHORIZED -> PAID (once; a webhook may have
-    done it first)."""
+    done it first). An order that was canceled or voided meanwhile (its unit committed
+    between the provider's capture and this one) is not sold: the money just taken is
+    owed back (once per payment), and returned for the caller to make after COMMIT."""
     order = get(session, principal, event_id, order_number, lock_row=True)
+    owed = None
     if order.status == OrderStatus.AUTHORIZED:
         _captured(session, principal.webhook_identity(), order, now())
+    elif order.status != OrderStatus.PAID and order.payment_id:
+        owed = payment_refunds.owe(  # the refund of this payment, unless one is owed already
+            session, order.site_id, order.id, order.payment_provider, order.payment_id, order.total_cents, order.currency,
+            ORDER_CANCELED, now(),
+        )
     session.flush()
-    return order
+    return order, (owed if owed is not None and owed.status == RefundStatus.PENDING else None)
 
 
 def void_authorized_payment(session: Session, principal: Principal, event_id: str | None, order_number: str) -> Order:
@@ -866,6 +896,20 @@ def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) 
     return n
 
 
+# ``Order.method`` of an order that awaited an online payment and that its organiser
+# confirmed (Confirm Order): the money was taken by hand, the provider's payment is void.
+PAID_OTHERWISE_METHOD = "manual"
+PAID_OTHERWISE = "PAID_OTHERWISE"
+
+
+def paid_by_hand(order: Order) -> bool:
+    """Whether a paid order's money was taken by hand (in person, marked paid, at the door,
+    or confirmed by its organiser while it awaited a card payment): no provider holds it."""
+    return order.payment_provider in payment_refunds.BY_HAND_PROVIDERS or not order.payment_id or (
+        order.method == PAID_OTHERWISE_METHOD
+    )
+
+
 def confirm_orders(session: Session, principal: Principal, event_id: str, numbers: list[str]) -> list[Order]:
     """OFFLINE_PENDING / PENDING / INITIATED -> PAID; PAID and FREE stay as they are."""
     t = now()
@@ -879,6 +923,11 @@ def confirm_orders(session: Session, principal: Principal, event_id: str, number
             order.status, order.updated_date, order.hold_expires = OrderStatus.PAID, t, None
             emit(session, identity, order, "OrderUpdated")
         elif order.status in (OrderStatus.PENDING, OrderStatus.INITIATED):
+            # the organiser took the money some other way: the order is paid by hand, and its
+            # online payment is stopped after COMMIT (the caller: ``awaiting_payment_stopped``);
+            # if the buyer pays it anyway, that payment is refunded (``payment_reported``)
+            if order.payment_id and order.payment_provider not in payment_refunds.BY_HAND_PROVIDERS:
+                order.method = PAID_OTHERWISE_METHOD
             _pay(session, order, identity, t)
         else:
             raise FailedPrecondition(
@@ -1185,7 +1234,7 @@ def pos_checkout(
         raise FailedPrecondition(
             f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
         )
-    event = session.get(Event, req.event_id)
+    event = _event_for_sale(session, req.event_id)
     if event is None or event.site_id != principal.site_id:
         raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
     if event.state == EventState.CANCELED:

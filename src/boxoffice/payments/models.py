@@ -16,6 +16,9 @@ class RefundStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"  # the provider made it: ``refund_id``
     BY_HAND = "BY_HAND"  # paid in person (or marked paid): the organiser gives the money back, Boxoffice records it
     FAILED = "FAILED"  # the provider refused it REFUND_ATTEMPTS_MAX times: the operator must look (``last_error``)
+    # the organiser canceled a paid order and kept the money (Cancel Order ``refund: false``): the
+    # record that this payment is not owed back, so that no later event of it refunds it
+    KEPT = "KEPT"
 
 
 # A refund the provider could not make is tried again by the background refunder, at

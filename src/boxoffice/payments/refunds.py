@@ -77,6 +77,26 @@ def owe(
     return row
 
 
+def kept(
+    session: Session, site_id: str, order_id: str, provider: str, payment_id: str, amount_cents: int, currency: str,
+    t: dt.datetime,
+) -> PaymentRefund:
+    """The record that ``payment_id`` is kept (a paid order canceled with ``refund: false``),
+    unless a refund of it exists: a provider's event of it that comes again later finds
+    this row and refunds nothing."""
+    row = find(session, site_id, provider, payment_id)
+    if row is None:
+        row = PaymentRefund(
+            id=str(uuid.uuid4()), site_id=site_id, order_id=order_id, provider=provider, payment_id=payment_id,
+            amount_cents=amount_cents, currency=currency, reason="KEPT_ON_CANCEL", status=RefundStatus.KEPT,
+            refund_id=None, created_date=t, refunded_date=None, attempts=0, next_attempt_date=None,
+            lease_until=None, last_error=None,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
 def made(session: Session, site_id: str, provider: str, payment_id: str, refund_id: str, t: dt.datetime) -> None:
     row = find(session, site_id, provider, payment_id)
     if row is not None and row.status != RefundStatus.SUCCEEDED:

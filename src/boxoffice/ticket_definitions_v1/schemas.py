@@ -8,7 +8,7 @@ of 1-200 characters, a limit of 1 to 1,000,000)."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -113,13 +113,17 @@ class ChangeCurrencyRequest(WixModel):
     currency: str = Field(min_length=3, max_length=3)
 
 
+# a field's name in ``facet`` and ``query.fields`` (bounded: a refusal names it back)
+FieldName = Annotated[str, Field(max_length=100)]
+
+
 class QueryTicketDefinitionsRequest(WixModel):
     offset: StrictInt | None = Field(None, ge=0, le=100_000)
     limit: StrictInt | None = Field(None, ge=0, le=100, description="0 or absent: 100")
     fieldset: list[Fieldset] | None = Field(None, max_length=20)
     filter: dict[str, Any] | None = None
     sort: str | None = Field(None, max_length=100, description='"created:asc" (default), "name:desc", "orderIndex:asc"')
-    facet: list[str] | None = Field(None, max_length=10)
+    facet: list[FieldName] | None = Field(None, max_length=10)
 
 
 class PagingIn(WixModel):
@@ -144,7 +148,7 @@ class QueryV2(WixModel):
     sort: list[SortingIn] | None = Field(None, max_length=10)
     paging: PagingIn | None = None
     cursor_paging: CursorPagingIn | None = None
-    fields: list[str] | None = Field(None, max_length=100, description='"policy" and "dashboard" add those parts')
+    fields: list[FieldName] | None = Field(None, max_length=100, description='"policy" and "dashboard" add those parts')
     fieldsets: list[Fieldset] | None = Field(None, max_length=20)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..db import now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..events import wire as events_wire
 from ..events.models import Event
 from ..fields import field_mask
 from ..identity import Principal
@@ -151,10 +152,25 @@ def list_tickets(session: Session, principal: Principal, p: dict[str, Any]) -> t
 # --- check-in ------------------------------------------------------------------------------
 
 
+def _lock_orders(session: Session, order_ids: Any) -> None:
+    """Lock the orders of the tickets about to be locked (``order_ids``: a select of their
+    ``Ticket.order_id``), in id order, before the tickets: every unit that writes an order
+    and its tickets (Cancel Order, Cancel Event's orders, Update Checkout) locks the order
+    first, so a check-in or an archiving of its tickets never holds the tickets while
+    waiting for the order (a deadlock PostgreSQL breaks by aborting one unit)."""
+    session.execute(select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update())
+
+
 def _locked(session: Session, principal: Principal, event_id: str, numbers: list[str]) -> list[tuple[Ticket, Order]]:
     scope = staff.scope(session, principal)
     if scope:
         scope.check(event_id)
+    _lock_orders(
+        session,
+        select(Ticket.order_id).where(
+            Ticket.site_id == principal.site_id, Ticket.event_id == event_id, Ticket.ticket_number.in_(numbers)
+        ),
+    )
     found = {
         tk.ticket_number: (tk, o)
         for tk, o in session.execute(
@@ -258,8 +274,10 @@ def pdf(session: Session, site_id: str, secret: bytes, tickets: list[Ticket], or
     event = session.get(Event, order.event_id)
     title = event.title if event else ""
     when = ""
-    if event and event.start_date:
-        when = event.start_date.strftime("%A %d %B %Y, %H:%M UTC")
+    if event and event.start_date:  # in the event's own time zone, as the e-mail says it
+        tz_name = str((event.date_settings or {}).get("timeZoneId") or "Etc/UTC")
+        local = event.start_date.astimezone(events_wire.zone(tz_name))
+        when = local.strftime("%A %d %B %Y, %H:%M ") + (local.tzname() or tz_name)
     where = ""
     if event:
         loc = event.location or {}
@@ -314,6 +332,7 @@ def bulk_update(session: Session, principal: Principal, req: BulkUpdateTicketsRe
     stmt = _with_order(principal).where(Ticket.ticket_number.in_(numbers))
     if req.event_id:
         stmt = stmt.where(Ticket.event_id == req.event_id)
+    _lock_orders(session, stmt.with_only_columns(Ticket.order_id))
     found = {tk.ticket_number: (tk, o) for tk, o in session.execute(stmt.order_by(Ticket.ticket_number).with_for_update(of=Ticket)).all()}
     missing = [n for n in numbers if n not in found]
     if missing:

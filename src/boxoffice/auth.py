@@ -6,22 +6,39 @@ A request carries ``Authorization: <key>`` (``Bearer <key>`` accepted too) and
 one site and one identity; what it may do is its set of Wix permission scopes.
 Routes declare what they need with ``api.deps.require`` (after Netflix Dispatch's
 declarative permission dependencies), so the rule for a method is read at its route.
+
+Operators list keys (``boxoffice keys list``: never the secret, which is not kept) and
+revoke them (``boxoffice keys revoke``): a revoked key's row stays, marked, so that the
+list still shows it; it resolves to nothing from then on. A process that resolved the
+key shortly before keeps trusting it for at most ``auth_cache_seconds`` (its cache);
+the revoking process forgets it at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import secrets
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, after_commit, now
+from .errors import NotFound
 from .identity import DEFAULT_PERMISSIONS, IdentityType, Permission, Principal
+
+log = logging.getLogger("boxoffice.auth")
+
+# A key's last use is written when a process resolves it (a cache miss) and the recorded
+# one is older than this: at most one small write per key per this many seconds and
+# process, none on the hot path. ``keys list`` shows it to within this.
+LAST_USED_RESOLUTION_SECONDS = 300
 
 
 class Site(Base):
@@ -41,6 +58,10 @@ class ApiKey(Base):
     identity_id: Mapped[str] = mapped_column(String(36))
     permissions: Mapped[str] = mapped_column(String(500))  # comma-separated Permission values
     created_date: Mapped[Any] = mapped_column(UTCDateTime())
+    # when a process last resolved it (to within LAST_USED_RESOLUTION_SECONDS); None: never
+    last_used_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
+    # set by `boxoffice keys revoke`: the key resolves to nothing from then on
+    revoked_date: Mapped[Any] = mapped_column(UTCDateTime(), nullable=True)
 
 
 def _hash(key: str) -> str:
@@ -84,8 +105,36 @@ def issue_key(
 
 
 def key_of(session: Session, raw_key: str) -> ApiKey | None:
-    """The key row of a raw key, if it exists (read in the caller's unit, never cached)."""
-    return session.scalars(select(ApiKey).where(ApiKey.key_hash == _hash(raw_key))).first()
+    """The key row of a raw key, if it exists and is not revoked (read in the caller's
+    unit, never cached)."""
+    return session.scalars(
+        select(ApiKey).where(ApiKey.key_hash == _hash(raw_key), ApiKey.revoked_date.is_(None))
+    ).first()
+
+
+def list_keys(session: Session, site_id: str | None = None) -> list[ApiKey]:
+    """Every key (of one site), oldest first, revoked ones included."""
+    stmt = select(ApiKey).order_by(ApiKey.site_id, ApiKey.created_date, ApiKey.id)
+    if site_id:
+        stmt = stmt.where(ApiKey.site_id == site_id)
+    return list(session.scalars(stmt))
+
+
+def revoke_key(session: Session, key_id: str) -> tuple[ApiKey, bool]:
+    """Revoke one key by its id, in the caller's unit: (its row, whether it was live
+    until now). Once the unit commits this process forgets it at once; every other
+    process stops accepting it within its ``auth_cache_seconds``, when its cached
+    entry runs out and the database answers that the key is revoked. Unknown id:
+    :class:`~boxoffice.errors.NotFound`."""
+    row = session.get(ApiKey, key_id) if key_id else None
+    if row is None:
+        raise NotFound(f"API key {key_id} not found", code="API_KEY_NOT_FOUND")
+    if row.revoked_date is not None:
+        return row, False
+    row.revoked_date = now()
+    h = row.key_hash
+    after_commit(session, f"auth.revoke:{h}", lambda: _cache.forget([h]))
+    return row, True
 
 
 def revoke_keys(session: Session, site_id: str, identity: IdentityType, identity_id: str, keep_newest: int = 0) -> int:
@@ -97,7 +146,8 @@ def revoke_keys(session: Session, site_id: str, identity: IdentityType, identity
     rows = list(
         session.scalars(
             select(ApiKey)
-            .where(ApiKey.site_id == site_id, ApiKey.identity_type == identity.value, ApiKey.identity_id == identity_id)
+            .where(ApiKey.site_id == site_id, ApiKey.identity_type == identity.value, ApiKey.identity_id == identity_id,
+                   ApiKey.revoked_date.is_(None))  # (an operator's revoked ones stay, listed as revoked)
             .order_by(ApiKey.created_date.desc(), ApiKey.id)
         )
     )
@@ -148,9 +198,39 @@ def remember(h: str, principal: Principal) -> None:
     _cache.put(h, principal)
 
 
+@dataclass
+class _Found:
+    id: str
+    principal: Principal
+    last_used: dt.datetime | None
+
+
 def lookup(db: Any, h: str) -> Principal | None:
-    """The principal of the key whose hash is ``h`` (one read unit), None if unknown."""
-    return db.read(lambda s: _principal_of(s.scalars(select(ApiKey).where(ApiKey.key_hash == h)).first()))
+    """The principal of the live key whose hash is ``h`` (one read unit), None if unknown
+    or revoked. Its last use is written (in a unit of its own) when the recorded one is
+    older than ``LAST_USED_RESOLUTION_SECONDS``; that bookkeeping never fails the call."""
+
+    def read(s: Session) -> _Found | None:
+        key = s.scalars(select(ApiKey).where(ApiKey.key_hash == h, ApiKey.revoked_date.is_(None))).first()
+        p = _principal_of(key)
+        return None if key is None or p is None else _Found(key.id, p, key.last_used_date)
+
+    found = db.read(read)
+    if found is None:
+        return None
+    t = now()
+    stale = t - dt.timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
+    if found.last_used is None or found.last_used < stale:
+        try:
+            db.write(lambda s: s.execute(
+                update(ApiKey)
+                .where(ApiKey.id == found.id, or_(ApiKey.last_used_date.is_(None), ApiKey.last_used_date < stale))
+                .values(last_used_date=t)
+                .execution_options(synchronize_session=False)
+            ))
+        except Exception:  # noqa: BLE001 - bookkeeping only; the key itself resolved
+            log.warning("could not record the last use of API key %s", found.id, exc_info=True)
+    return found.principal
 
 
 def _principal_of(key: ApiKey | None) -> Principal | None:

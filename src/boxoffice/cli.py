@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import uuid
+from typing import Any
 
-from .auth import create_api_key
+from .auth import issue_key
 from .config import get_settings
 from .identity import IdentityType, Permission
 
@@ -72,12 +74,76 @@ def _keys_create(args: argparse.Namespace) -> int:
     db = Database(get_settings().database_url)
     try:
         identity = IdentityType(args.identity)
-        key = db.write(lambda s: create_api_key(s, args.site, identity, perms))
+
+        def create(s: Any) -> tuple[str, str]:
+            row, raw = issue_key(s, args.site, identity, str(uuid.uuid4()), perms)
+            return row.id, raw
+
+        key_id, key = db.write(create)
     finally:
         db.dispose()
     print(f"# site {args.site}, identity {args.identity}; send as `Authorization: <key>` and `wix-site-id: {args.site}`",
           file=sys.stderr)
+    print(f"# key id {key_id} (`boxoffice keys list` shows it, `boxoffice keys revoke {key_id}` ends it); "
+          "the key itself is shown only now", file=sys.stderr)
     print(key)
+    return 0
+
+
+def _when(t: Any) -> str:
+    from .timefmt import iso
+
+    return (iso(t) if t is not None else None) or "-"
+
+
+def _cell(v: str | None) -> str:
+    """One tab-separated cell: no tab or line break inside, '-' for nothing."""
+    return " ".join(str(v).split()) if v else "-"
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    """Every API key (of --site): id, site, identity, permissions, created, last used,
+    state; never the key itself (only its hash is kept)."""
+    from .auth import LAST_USED_RESOLUTION_SECONDS, list_keys
+
+    db = _db()
+    try:
+        rows = db.read(lambda s: [
+            (k.id, k.site_id, k.identity_type, k.permissions, k.created_date, k.last_used_date, k.revoked_date)
+            for k in list_keys(s, args.site)
+        ])
+    finally:
+        db.dispose()
+    print(f"# id\tsite\tidentity\tpermissions\tcreated\tlast used (to {LAST_USED_RESOLUTION_SECONDS // 60} min; "
+          "- never)\tstate", file=sys.stderr)
+    for key_id, site, identity, perms, created, used, revoked in rows:
+        state = f"revoked {_when(revoked)}" if revoked is not None else "active"
+        print("\t".join([key_id, site, identity, _cell(perms), _when(created), _when(used), state]))
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from .auth import revoke_key
+    from .errors import WixError
+
+    def revoke(s: Any) -> tuple[str, bool]:
+        row, was_live = revoke_key(s, args.key_id)
+        return row.site_id, was_live
+
+    ttl = get_settings().auth_cache_seconds
+    db = _db()
+    try:
+        site, was_live = db.write(revoke)
+    except WixError as e:
+        print(f"boxoffice: {e.description}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    if was_live:
+        print(f"boxoffice: key {args.key_id} (site {site}) revoked; running servers refuse it within {ttl:g} s "
+              "(BOXOFFICE_AUTH_CACHE_SECONDS)", file=sys.stderr)
+    else:
+        print(f"boxoffice: key {args.key_id} (site {site}) was already revoked", file=sys.stderr)
     return 0
 
 
@@ -132,8 +198,21 @@ def _webhooks(args: argparse.Namespace) -> int:
     from .errors import WixError
     from .webhooks import service
 
+    if args.webhooks_cmd == "deliveries":
+        return _webhook_deliveries(args)
     allow_private = False
+    types: list[str] = []
     if args.webhooks_cmd == "add":
+        from .webhooks import event_types
+
+        try:
+            types = event_types.check((args.events or "*").split(","))
+        except event_types.UnknownEventType as e:
+            print(f"boxoffice: --events: Boxoffice sends no {', '.join(repr(t) for t in e.unknown)}; "
+                  "the event types it sends are ('*' for all of them):", file=sys.stderr)
+            for t in sorted(event_types.EVENT_TYPES):
+                print(f"  {t}", file=sys.stderr)
+            return 2
         # The operator may point a subscription at a non-public address (an internal
         # service): allowed, with a warning, and remembered on the subscription so that
         # the worker delivers it even with BOXOFFICE_WEBHOOK_ALLOW_PRIVATE_URLS off.
@@ -152,7 +231,6 @@ def _webhooks(args: argparse.Namespace) -> int:
     db = _db()
     try:
         if args.webhooks_cmd == "add":
-            types = (args.events or "*").split(",")
             print(db.write(lambda s: service.add(s, args.site, args.url, types, allow_private=allow_private).id))
         elif args.webhooks_cmd == "list":
             for line in db.read(lambda s: [
@@ -170,6 +248,36 @@ def _webhooks(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     return 0
+
+
+def _webhook_deliveries(args: argparse.Namespace) -> int:
+    """Undelivered webhook deliveries, oldest first: what is queued, failing or dead."""
+    from .webhooks import service
+
+    db = _db()
+    try:
+        rows = db.read(lambda s: service.deliveries(s, site_id=args.site, state=args.status, limit=args.limit + 1))
+    finally:
+        db.dispose()
+    more = len(rows) > args.limit
+    print("# delivery\tsite\tsubscription\tevent id\tevent type\tstate\tattempts\tnext attempt\tlast error",
+          file=sys.stderr)
+    for d in rows[: args.limit]:
+        print("\t".join([
+            str(d.id), d.site_id, d.subscription_id, d.event_id, d.event_type, d.state, str(d.attempts),
+            _when(d.next_attempt_date), _cell(d.last_error),
+        ]))
+    shown = min(len(rows), args.limit)
+    print(f"boxoffice: {shown} deliveries" + (f" shown; there are more (--limit {args.limit})" if more else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _limit(v: str) -> int:
+    n = int(v)
+    if not 1 <= n <= 10_000:
+        raise argparse.ArgumentTypeError("must be 1..10000")
+    return n
 
 
 def _orders(args: argparse.Namespace) -> int:
@@ -237,6 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     kc.add_argument("--permissions", help="comma-separated subset, e.g. 'Manage Orders' (default: by identity)")
     kc.set_defaults(func=_keys_create)
 
+    kl = ksub.add_parser("list", help="list API keys (never the keys themselves): id, site, identity, permissions, "
+                         "created, last used, active or revoked")
+    kl.add_argument("--site")
+    kl.set_defaults(func=_keys_list)
+    kr = ksub.add_parser("revoke", help="revoke an API key by its id (running servers refuse it within "
+                         "BOXOFFICE_AUTH_CACHE_SECONDS)")
+    kr.add_argument("key_id", metavar="KEY_ID", help="the key's id, from `keys list` (or what `keys create` printed)")
+    kr.set_defaults(func=_keys_revoke)
+
     kw = ksub.add_parser("webhook", help="create the webhook signing key pair if needed; print its public key (PEM)")
     kw.set_defaults(func=_keys_webhook)
 
@@ -251,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     wa = whs.add_parser("add", help="subscribe a URL; prints the subscription id")
     wa.add_argument("--site", required=True)
     wa.add_argument("--url", required=True)
-    wa.add_argument("--events", help="comma-separated event types, e.g. wix.events.v3.ticket_definition_created (default: all)")
+    wa.add_argument("--events", help="comma-separated event types Boxoffice sends, e.g. "
+                    "wix.events.v3.ticket_definition_created, or * (default: all)")
     wl = whs.add_parser("list", help="list subscriptions")
     wl.add_argument("--site")
     wr = whs.add_parser("remove", help="remove a subscription")
@@ -259,7 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     wp = whs.add_parser("replay", help="send dead-lettered deliveries again (or every delivery of --event)")
     wp.add_argument("--site")
     wp.add_argument("--event", help="an event id: resend all its deliveries")
-    for x in (wa, wl, wr, wp):
+    wd = whs.add_parser("deliveries", help="undelivered deliveries, oldest first: event type, subscription, attempts, "
+                        "next attempt, last error")
+    wd.add_argument("--site")
+    wd.add_argument("--status", choices=["pending", "failing", "dead"],
+                    help="pending: not delivered yet (failing ones included); failing: pending, tried and failed at "
+                    "least once; dead: dead-lettered (default: pending and dead)")
+    wd.add_argument("--limit", type=_limit, default=100, help="at most this many (1..10000, default 100)")
+    for x in (wa, wl, wr, wp, wd):
         x.set_defaults(func=_webhooks)
 
     o = sub.add_parser("orders", help="orders")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
@@ -30,7 +30,8 @@ Admin = Depends(_admin)
 
 class AddWebhookRequest(WixModel):
     url: str = Field(max_length=2000)
-    event_types: list[str] = Field(default_factory=lambda: ["*"], max_length=100)
+    # each one a type Boxoffice sends (webhooks/event_types.py) or "*": else 400 naming eventTypes
+    event_types: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=lambda: ["*"], max_length=100)
 
 
 class WebhookOut(WixModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..db import now
 from ..errors import InvalidArgument, NotFound
 from ..outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from . import event_types as known_types
 from . import urlpolicy
 
 
@@ -36,16 +39,20 @@ def add(
     a caller acting for a tenant runs :func:`check_url` first, as the admin API does.
     ``allow_private`` is the operator's word (`boxoffice webhooks add`, tests) that this
     subscription may be delivered to non-public addresses; without it the worker
-    refuses them at send time, whatever the URL said when it was added."""
+    refuses them at send time, whatever the URL said when it was added. Each event
+    type must be one Boxoffice sends (event_types.py) or ``*``."""
     try:
         urlpolicy.parse(url)
     except urlpolicy.Refused as e:
         raise InvalidArgument("url", e.reason, "FORMAT") from None
+    try:
+        types = known_types.check(event_types)
+    except known_types.UnknownEventType as e:
+        raise InvalidArgument("eventTypes", str(e)) from None
     if max_per_site is not None:
         n = session.scalar(select(func.count()).select_from(WebhookSubscription).where(WebhookSubscription.site_id == site_id))
         if (n or 0) >= max_per_site:
             raise InvalidArgument("webhook", f"a site has at most {max_per_site} webhook subscriptions; remove one first", "MAX")
-    types = [t.strip() for t in event_types if t.strip()] or ["*"]
     sub = WebhookSubscription(
         id=str(uuid.uuid4()), site_id=site_id, url=url, event_types=types, allow_private=allow_private, created_date=now()
     )
@@ -82,6 +89,65 @@ def replay(session: Session, *, site_id: str | None = None, dead_only: bool = Tr
         conds.append(WebhookDelivery.subscription_id.in_(subs))
     result = cast(CursorResult[Any], session.execute(stmt.where(*conds).execution_options(synchronize_session=False)))
     return result.rowcount or 0
+
+
+# `boxoffice webhooks deliveries --status`: PENDING is every delivery still to be made
+# (FAILING among them: tried at least once), DEAD the dead letters.
+DELIVERY_STATES = ("pending", "failing", "dead")
+
+
+@dataclass
+class DeliveryView:
+    """One undelivered delivery, as an operator sees it (never its body)."""
+
+    id: int
+    site_id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    state: str  # pending | failing | dead
+    attempts: int
+    next_attempt_date: dt.datetime | None  # None: dead, never tried again unless replayed
+    last_error: str | None
+    created_date: dt.datetime
+
+
+def deliveries(
+    session: Session, *, site_id: str | None = None, state: str | None = None, limit: int = 100
+) -> list[DeliveryView]:
+    """Undelivered deliveries, oldest first: all of them, or those in ``state`` (one of
+    :data:`DELIVERY_STATES`), of one site or every site; at most ``limit``."""
+    D, E, S = WebhookDelivery, OutboxEvent, WebhookSubscription
+    if state is not None and state not in DELIVERY_STATES:
+        raise InvalidArgument("status", f"must be one of {', '.join(DELIVERY_STATES)}")
+    conds: list[Any] = []
+    if state == "pending":
+        conds.append(D.status == "PENDING")
+    elif state == "failing":
+        conds += [D.status == "PENDING", D.attempts > 0]
+    elif state == "dead":
+        conds.append(D.status == "DEAD")
+    else:
+        conds.append(D.status.in_(("PENDING", "DEAD")))
+    if site_id:
+        conds.append(S.site_id == site_id)
+    rows = session.execute(
+        select(D.id, S.site_id, D.subscription_id, E.event_id, E.event_type, D.status, D.attempts,
+               D.next_attempt_date, D.last_error, D.created_date)
+        .join(S, S.id == D.subscription_id)
+        .join(E, E.position == D.outbox_position)
+        .where(*conds)
+        .order_by(D.id)
+        .limit(limit)
+    ).all()
+    return [
+        DeliveryView(
+            id=did, site_id=site, subscription_id=sub, event_id=event_id, event_type=event_type,
+            state="dead" if status == "DEAD" else ("failing" if attempts else "pending"), attempts=attempts,
+            next_attempt_date=None if status == "DEAD" else next_at, last_error=error, created_date=created,
+        )
+        for did, site, sub, event_id, event_type, status, attempts, next_at, error, created in rows
+    ]
 
 
 def wire(sub: WebhookSubscription) -> dict[str, Any]:

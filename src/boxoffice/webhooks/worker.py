@@ -203,6 +203,26 @@ def claim(
     return jobs
 
 
+def log_failure(job: Job, error: str, max_attempts: int) -> None:
+    """One structured line per failed attempt (logger ``boxoffice.worker``, WARNING): the
+    subscription, delivery, event id and type, site, attempt and error, and whether it
+    is now dead-lettered; the fields also as the record's attributes (for a JSON
+    formatter). Never the body, its signature or a key (the URL neither: a receiver may
+    keep a token in its query)."""
+    attempt = job.attempts + 1
+    dead = attempt >= max_attempts
+    event_id = str(job.payload.get("id", ""))
+    log.warning(
+        "webhook delivery failed: subscription=%s event_id=%s event_type=%s delivery=%s site=%s attempt=%d/%d "
+        "status=%s error=%s",
+        job.subscription_id, event_id, job.event_type, job.id, job.site_id, attempt, max_attempts,
+        "DEAD" if dead else "RETRY", error,
+        extra={"subscription_id": job.subscription_id, "event_id": event_id, "event_type": job.event_type,
+               "delivery_id": job.id, "site_id": job.site_id, "attempt": attempt, "max_attempts": max_attempts,
+               "dead": dead, "error": error},
+    )
+
+
 @dataclass
 class Outcome:
     job: Job
@@ -367,12 +387,7 @@ class Worker:
             self._sent.notify_all()
         self._wake.set()
         if o.error is not None and not o.release:
-            log.warning(
-                "webhook delivery failed: subscription=%s delivery=%s event_type=%s attempt=%d error=%s",
-                job.subscription_id, job.id, job.event_type, job.attempts + 1, o.error,
-                extra={"subscription_id": job.subscription_id, "delivery_id": job.id, "event_type": job.event_type,
-                       "site_id": job.site_id, "attempt": job.attempts + 1, "error": o.error},
-            )
+            log_failure(job, o.error, self.s.max_attempts)
 
     def _dispatch(self, sub: _Sub) -> None:
         """Hand ``sub``'s queued deliveries to the senders, at most per_subscription at a

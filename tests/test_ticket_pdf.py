@@ -11,10 +11,10 @@ import pytest
 import segno
 from PIL import Image
 
+from boxoffice.links import _mac
 from boxoffice.tickets.pdf import (
     InvalidTicketCode,
     TicketPage,
-    _mac,
     _qr_png,
     render_tickets_pdf,
     sign_ticket_code,
@@ -158,6 +158,14 @@ def test_one_page_per_ticket_with_fields_and_qr():
         assert needle.encode("cp1252") in text, needle
     for n in (1, 2, 3):
         assert f"TKT-000{n}".encode() in text and f"ORD-{n}".encode() in text
+
+
+def test_a_void_ticket_prints_why_and_no_qr_code():
+    pdf = render_tickets_pdf([ticket(1), ticket(2, qr_payload="", void="Order not paid yet (PENDING)")])
+    assert page_count(pdf) == 2
+    assert len(re.findall(rb"/Subtype\s*/Image", pdf)) == 1  # the valid ticket's QR only
+    text = content(pdf)
+    assert b"NOT A VALID TICKET" in text and b"Order not paid yet" in text
 
 
 def test_unicode_empty_and_huge_fields_never_crash_or_overflow():

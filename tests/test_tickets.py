@@ -116,3 +116,26 @@ def test_list_get_and_update_tickets(api, paid_order):
     assert upd.json()["ticket"]["guestFullName"] == "Cy Doe"
     assert api.get(f"{TICKETS}/NOPE").status_code == 404
     assert api.get(TICKETS, params={"state": "SLEEPING"}).status_code == 400
+
+
+def test_only_a_paid_ticket_carries_its_qr_code(api, make_api):
+    """`qrCode` (TICKET_DETAILS; Wix's docs name it, the typings pass it through) is what the
+    ticket's QR holds, for a valid ticket only; the PDF of an unpaid order prints why it is
+    not a ticket instead of a QR code."""
+    import re
+
+    ev = create_event(api, draft=False)
+    td = create_td(api, ev["id"], initialLimit=10)
+    pending = checkout(api, ev["id"], reserve(api, td["id"])["id"])["order"]
+    paid = checkout(api, ev["id"], reserve(api, td["id"])["id"])["order"]
+    api.post(f"/boxoffice/v1/test-payments/{paid['orderNumber']}/pay")
+    got = lambda n: api.get(f"{TICKETS}/{n}", params={"fieldset": "TICKET_DETAILS"}).json()["ticket"]  # noqa: E731
+    assert "qrCode" not in got(pending["tickets"][0]["ticketNumber"])
+    qr = got(paid["tickets"][0]["ticketNumber"])["qrCode"]
+    r = api.post("/boxoffice/v1/check-in/scan", {"code": qr})
+    assert r.status_code == 200, r.text
+    unpaid_pdf = api.client.get(pending["ticketsPdf"])
+    assert unpaid_pdf.status_code == 200 and unpaid_pdf.headers["content-type"] == "application/pdf"
+    assert not re.findall(rb"/Subtype\s*/Image", unpaid_pdf.content)  # nothing to scan
+    paid_pdf = api.client.get(paid["ticketsPdf"])
+    assert len(re.findall(rb"/Subtype\s*/Image", paid_pdf.content)) == 1

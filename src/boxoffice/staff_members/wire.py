@@ -59,7 +59,7 @@ def without_guest_forms(item: dict[str, Any]) -> dict[str, Any]:
 
 # Signed links that open a ticket (its PDF, with the QR code) without credentials: they
 # outlive whoever was shown them, so a staff member, whose access can end, is not shown them.
-_BEARER_LINKS = ("ticketsPdf", "ticketPdfUrl")
+_BEARER_LINKS = ("ticketsPdf", "ticketPdfUrl", "qrCode")
 
 
 def for_staff(item: dict[str, Any], guest_forms: bool) -> dict[str, Any]:

@@ -6,76 +6,18 @@ data, so a scanner can reject forged or edited codes offline with the site secre
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import io
-import json
 import unicodedata
 from dataclasses import dataclass
 
 import segno
 from fpdf import FPDF
 
-_VERSION = "BO1"
-_MAC_BYTES = 16  # 128-bit tag: unforgeable in practice, and keeps the QR small.
-_MAX_CODE_LEN = 2048  # Anything longer is not ours; don't spend work on it.
+from ..links import InvalidTicketCode, sign_ticket_code, verify_ticket_code
 
-
-class InvalidTicketCode(ValueError):
-    """The scanned code is malformed, from another version, or not signed by us."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(secret: bytes, signed_part: str) -> str:
-    # The version prefix is inside the MAC so a code can't be replayed under another format.
-    return _b64(hmac.new(secret, signed_part.encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES])
-
-
-def sign_ticket_code(secret: bytes, site_id: str, event_id: str, ticket_number: str) -> str:
-    """`BO1.<payload>.<tag>`: compact, URL/QR-safe, verifiable without a database hit."""
-    if not secret:
-        raise ValueError("secret must not be empty")  # an empty key signs nothing
-    payload = json.dumps({"s": site_id, "e": event_id, "t": ticket_number}, separators=(",", ":"))
-    signed_part = f"{_VERSION}.{_b64(payload.encode('utf-8'))}"
-    return f"{signed_part}.{_mac(secret, signed_part)}"
-
-
-def verify_ticket_code(secret: bytes, code: str) -> tuple[str, str, str]:
-    """(site_id, event_id, ticket_number) of a genuine code; InvalidTicketCode otherwise.
-
-    The MAC is checked (constant-time, on the exact text) before the payload is parsed,
-    so untrusted input never reaches the JSON decoder and no alternative encoding of
-    the same bytes is accepted.
-    """
-    if not isinstance(code, str) or len(code) > _MAX_CODE_LEN:
-        raise InvalidTicketCode("malformed ticket code")
-    parts = code.split(".")
-    if len(parts) != 3 or parts[0] != _VERSION:
-        raise InvalidTicketCode("unknown ticket code format")
-    signed_part = f"{parts[0]}.{parts[1]}"
-    try:
-        expected = _mac(secret, signed_part).encode("ascii")
-    except UnicodeEncodeError:
-        raise InvalidTicketCode("malformed ticket code") from None
-    if not hmac.compare_digest(expected, parts[2].encode("utf-8", "surrogatepass")):
-        raise InvalidTicketCode("bad ticket code signature")
-    try:
-        data = json.loads(_unb64(parts[1]).decode("utf-8"))
-        fields = (data["s"], data["e"], data["t"])
-    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
-        raise InvalidTicketCode("malformed ticket code payload") from exc
-    if not all(isinstance(f, str) for f in fields):
-        raise InvalidTicketCode("malformed ticket code payload")
-    return fields
+# The QR code's signed payload lives with the other signed links (``links.py``), so that
+# a ticket's ``qrCode`` can be presented by the orders slice too.
+__all__ = ["InvalidTicketCode", "TicketPage", "render_tickets_pdf", "sign_ticket_code", "verify_ticket_code"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +32,8 @@ class TicketPage:
     guest_name: str
     price: str
     order_number: str
-    qr_payload: str
+    qr_payload: str  # empty: no QR code (the ticket is not valid, ``void``)
+    void: str = ""  # why the ticket is not valid at the door (an unpaid or canceled order), printed instead of the QR
 
 
 # PDF core fonts avoid shipping a TTF but only speak cp1252; everything else is folded.
@@ -199,7 +142,19 @@ def render_tickets_pdf(tickets: list[TicketPage]) -> bytes:
         _field(pdf, "Order", t.order_number)
         _field(pdf, "Ticket no.", t.ticket_number)
         qr_y = _H - _M - _QR - 8
-        pdf.image(io.BytesIO(_qr_png(t.qr_payload)), x=(_W - _QR) / 2, y=qr_y, w=_QR, h=_QR)
+        if t.void or not t.qr_payload:  # nothing to scan: said plainly where the QR would be
+            pdf.set_draw_color(200, 0, 0)
+            pdf.rect((_W - _QR) / 2, qr_y, _QR, _QR)
+            pdf.set_xy(_M, qr_y + _QR / 2 - 10)
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.set_text_color(200, 0, 0)
+            pdf.cell(_W - 2 * _M, 8, "NOT A VALID TICKET", align="C", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", "", 10)
+            pdf.cell(_W - 2 * _M, 6, _fit(pdf, t.void, _QR - 4), align="C")
+            pdf.set_text_color(0)
+            pdf.set_draw_color(0)
+        else:
+            pdf.image(io.BytesIO(_qr_png(t.qr_payload)), x=(_W - _QR) / 2, y=qr_y, w=_QR, h=_QR)
         pdf.set_xy(_M, qr_y + _QR + 1)
         pdf.set_font("Courier", "", 10)
         pdf.cell(_W - 2 * _M, 5, _fit(pdf, t.ticket_number, _W - 2 * _M - 2 * pdf.c_margin), align="C")

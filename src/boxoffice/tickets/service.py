@@ -28,7 +28,7 @@ from ..identity import Principal
 from ..links import Urls, check_sig
 from ..money import legacy_money
 from ..orders import service as orders
-from ..orders.models import Order
+from ..orders.models import CONFIRMED, Order, OrderStatus
 from ..orders.wire import guest_name
 from ..staff_members import service as staff
 from ..timefmt import iso
@@ -270,6 +270,18 @@ def update(session: Session, principal: Principal, number: str, req: Any) -> tup
 # --- PDFs ------------------------------------------------------------------------------------
 
 
+def void_reason(order: Order, tk: Ticket) -> str:
+    """Why a ticket's PDF carries no QR code: an order not (yet, or no longer) paid, or a
+    canceled ticket. The signed PDF link of an unpaid order still opens (checkout shows
+    it at once), but what it prints cannot get anyone in, and says why."""
+    status = order.status_at()
+    if tk.canceled or status in (OrderStatus.CANCELED, OrderStatus.DECLINED, OrderStatus.VOIDED):
+        return "This ticket is canceled"
+    if status not in CONFIRMED:
+        return f"Order not paid yet ({status})"
+    return ""
+
+
 def pdf(session: Session, site_id: str, secret: bytes, tickets: list[Ticket], order: Order) -> bytes:
     event = session.get(Event, order.event_id)
     title = event.title if event else ""
@@ -292,7 +304,8 @@ def pdf(session: Session, site_id: str, secret: bytes, tickets: list[Ticket], or
             guest_name=guest_name(tk, order),
             price="Free" if tk.price_cents == 0 else f"{legacy_money(tk.price_cents, tk.currency)['value']} {tk.currency}",
             order_number=order.order_number,
-            qr_payload=sign_ticket_code(secret, site_id, tk.event_id, tk.ticket_number),
+            qr_payload="" if void_reason(order, tk) else sign_ticket_code(secret, site_id, tk.event_id, tk.ticket_number),
+            void=void_reason(order, tk),
         )
         for tk in tickets
     ]

@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# make run installs what running needs; make test (and bench) add the test extras
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
 
 .PHONY: run test install bench clean
 
@@ -12,8 +14,12 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Boxoffice needs Python 3.11+ (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -25,7 +31,7 @@ run: install
 	$(BIN)/boxoffice migrate
 	BOXOFFICE_TEST_PAYMENTS=1 $(BIN)/boxoffice serve
 
-test: install conformance/node_modules/.package-lock.json
+test: $(TEST_STAMP) conformance/node_modules/.package-lock.json
 	@# Debian's Chromium for the examples/live-counter browser test (no browser is ever downloaded)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -37,7 +43,7 @@ test: install conformance/node_modules/.package-lock.json
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
 
-bench: install
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/ticket_definitions.py
 
 clean:

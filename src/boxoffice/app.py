@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
 from . import __version__, outbox
@@ -66,6 +67,34 @@ ORDERS_PREFIXES = ["/events", "/_api/wix-events-web"]
 TICKETS_PREFIXES = ["/events", "/_api/events-ticketing-v1-proxy"]
 
 
+DESCRIPTION = """Self-hostable event ticketing that implements the Wix Events API.
+
+**Try it out**: press *Authorize* and give an API key (`boxoffice keys create --site SITE
+--identity app` prints one) and its site id (`wix-site-id`); every request then sends
+both headers. The official Wix SDK sends them the same way (`ApiKeyStrategy`)."""
+
+# Routes whose credential is a signature in the URL or the body, not an API key.
+_UNAUTHENTICATED = ("/boxoffice/v1/pdf/", "/boxoffice/v1/calendar/", "/boxoffice/v1/payments/stripe/webhook")
+
+
+def _security(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the two headers every key-authenticated request sends, as API-key security
+    schemes, so that /docs' "Authorize" makes "Try it out" work."""
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "ApiKey": {
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "An API key (`boxoffice keys create`), or a staff member's access token",
+        },
+        "SiteId": {"type": "apiKey", "in": "header", "name": "wix-site-id", "description": "The key's site id"},
+    }
+    schema["security"] = [{"ApiKey": [], "SiteId": []}]
+    for path, ops in schema.get("paths", {}).items():
+        if path.startswith(_UNAUTHENTICATED):
+            for op in ops.values():
+                op["security"] = []
+    return schema
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, *, seat_take: inventory.SeatTake | None = None
 ) -> FastAPI:
@@ -106,11 +135,14 @@ def create_app(
             background.stop()
         db.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files
+    # installed with the package (fastapi-offline), never from a CDN
+    app = FastAPIOffline(
         title="Boxoffice",
         version=__version__,
-        description="Self-hostable event ticketing that implements the Wix Events ticketing API.",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
     app.state.db = db
@@ -133,7 +165,7 @@ def create_app(
 
     def openapi() -> dict:
         if app.openapi_schema is None:
-            app.openapi_schema = errors.document_errors(FastAPI.openapi(app))
+            app.openapi_schema = _security(errors.document_errors(FastAPI.openapi(app)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from .auth import issue_key
@@ -28,10 +29,22 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     finally:
         db.dispose()
+    host = args.host or settings.host
+    tls: dict[str, str] = {}
+    if args.tls_self_signed:
+        if args.tls_cert or args.tls_key:
+            print("boxoffice: --tls-self-signed or --tls-cert/--tls-key, not both", file=sys.stderr)
+            return 2
+        tls = _self_signed(Path(args.tls_dir), host)
+    elif args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("boxoffice: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
     uvicorn.run(
         "boxoffice.app:create_app",
         factory=True,
-        host=args.host or settings.host,
+        host=host,
         port=args.port or settings.port,
         workers=args.workers,
         log_level=args.log_level,
@@ -39,8 +52,45 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=uvicorn_log_config(),
         # open event streams never finish by themselves: don't wait on them forever
         timeout_graceful_shutdown=5,
+        # behind a reverse proxy: X-Forwarded-Proto/-For from these addresses are believed,
+        # so links in answers (PDFs, checkInUrl) carry the public scheme
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
+        **tls,  # type: ignore[arg-type]
     )
     return 0
+
+
+def _self_signed(directory: Path, host: str) -> dict[str, str]:
+    """A development CA and a certificate for localhost, 127.0.0.1, ::1 and ``host``
+    (trustme), made once in ``directory`` and reused, so that trusting the CA once lasts."""
+    import trustme
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_cert, ca_key = directory / "ca.pem", directory / "ca.key"
+    cert, key = directory / "server.pem", directory / "server.key"
+    if ca_cert.exists() and ca_key.exists():
+        ca = trustme.CA.from_pem(ca_cert.read_bytes(), ca_key.read_bytes())
+    else:
+        ca = trustme.CA(organization_name="Boxoffice development CA")
+        ca.cert_pem.write_to_path(str(ca_cert))
+        ca.private_key_pem.write_to_path(str(ca_key))
+        ca_key.chmod(0o600)
+    names = list(dict.fromkeys(["localhost", "127.0.0.1", "::1", *([host] if host not in ("0.0.0.0", "::") else [])]))
+    issued = ca.issue_cert(*names)
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    for extra in issued.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert), append=True)
+    issued.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    print(
+        f"boxoffice: TLS with a self-signed development certificate for {', '.join(names)}.\n"
+        f"  Trust its CA, {ca_cert}:\n"
+        f"    Node (the Wix SDK): NODE_EXTRA_CA_CERTS={ca_cert.resolve()}\n"
+        f"    curl: --cacert {ca_cert.resolve()}    Python: SSL_CERT_FILE={ca_cert.resolve()}",
+        file=sys.stderr,
+    )
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -332,6 +382,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--log-level", default="info")
     s.add_argument("--no-access-log", dest="access_log", action="store_false")
+    s.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, the chain)")
+    s.add_argument("--tls-key", help="... and this private key (PEM)")
+    s.add_argument(
+        "--tls-self-signed", action="store_true",
+        help="serve HTTPS with a development CA and certificate made (once) in --tls-dir; prints how to trust it",
+    )
+    s.add_argument("--tls-dir", default=".boxoffice-tls", help="where --tls-self-signed keeps its CA and certificate")
+    s.add_argument(
+        "--forwarded-allow-ips",
+        help="reverse proxies whose X-Forwarded-Proto/-For are believed (comma-separated, or *; "
+        "default BOXOFFICE_FORWARDED_ALLOW_IPS, 127.0.0.1)",
+    )
     s.set_defaults(func=_serve)
 
     m = sub.add_parser("migrate", help="create or upgrade the database schema")

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # its seats sold) and taken by Capture Authorized Payment, or let go by Void
     # Authorized Payment; "automatic" (default): taken at once.
     stripe_capture: Literal["automatic", "manual"] = "automatic"
+    # reverse proxies whose X-Forwarded-Proto/-For boxoffice serve believes ("*": any)
+    forwarded_allow_ips: str = "127.0.0.1"
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
     # Largest request body in bytes; larger ones are refused with 413 before parsing.

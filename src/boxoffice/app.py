@@ -160,7 +160,7 @@ def create_app(
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestIds)
+    app.add_middleware(RequestIds, log_requests=settings.log_format == "json")
     app.router.routes.extend(_routes(settings.test_payments, app.state.payments.stripe is not None))
 
     def openapi() -> dict:

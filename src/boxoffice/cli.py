@@ -48,8 +48,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level=args.log_level,
-        access_log=args.access_log,
-        log_config=uvicorn_log_config(),
+        # JSON logs: one boxoffice.request line per request replaces uvicorn's access log
+        access_log=args.access_log and settings.log_format != "json",
+        log_config=uvicorn_log_config(settings.log_format),
         # open event streams never finish by themselves: don't wait on them forever
         timeout_graceful_shutdown=5,
         # behind a reverse proxy: X-Forwarded-Proto/-For from these addresses are believed,
@@ -215,6 +216,12 @@ def _worker(args: argparse.Namespace) -> int:
     from .migrations import NotMigrated, check_migrated
     from .webhooks.worker import WorkerSettings
 
+    if get_settings().log_format == "json":  # the same JSON lines as serve's
+        import logging.config
+
+        from .logs import uvicorn_log_config
+
+        logging.config.dictConfig(uvicorn_log_config("json"))
     db = _db()
     try:
         check_migrated(db.engine)

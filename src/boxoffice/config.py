@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     stripe_capture: Literal["automatic", "manual"] = "automatic"
     # reverse proxies whose X-Forwarded-Proto/-For boxoffice serve believes ("*": any)
     forwarded_allow_ips: str = "127.0.0.1"
+    # "json": every log line one JSON object, and one line per request (request id, site,
+    # route, status, duration) instead of uvicorn's access log; "text": uvicorn's own lines
+    log_format: Literal["text", "json"] = "text"
     # FEE_ADDED_AT_CHECKOUT service fee, as a fraction of the ticket price.
     service_fee_rate: str = "0.025"
     # Largest request body in bytes; larger ones are refused with 413 before parsing.

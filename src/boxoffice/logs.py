@@ -45,13 +45,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def uvicorn_log_config(fmt: str = "text") -> dict[str, Any]:
     """Uvicorn's own logging set-up with the redaction on its access log (uvicorn applies
-    it in every worker process it starts)."""
+    it in every worker process it starts). ``fmt="json"``: every line, uvicorn's and
+    Boxoffice's (``boxoffice.*``, at INFO), one JSON object (python-json-logger), with a
+    record's ``extra`` fields as keys; uvicorn's access log is replaced by
+    ``boxoffice.request`` (api/middleware.py)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_secrets"] = {"()": "boxoffice.logs.RedactSecrets"}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("redact_secrets")
+    if fmt == "json":
+        json_formatter = {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS}
+        config["formatters"] = {"default": json_formatter, "access": json_formatter}
+        config["loggers"]["boxoffice"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config

@@ -80,3 +80,34 @@ def test_docs_work_offline_and_can_authorize(client):
     assert schema["security"] == [{"ApiKey": [], "SiteId": []}]
     pdf = next(p for p in schema["paths"] if p.startswith("/boxoffice/v1/pdf/"))
     assert all(op["security"] == [] for op in schema["paths"][pdf].values())  # the signature is the credential
+
+
+def test_list_methods_document_their_query_parameters(client):
+    """The legacy List methods read their query themselves; /docs still shows (and "Try it
+    out" sends) each parameter, with its values where they are a fixed set."""
+    paths = client.get("/openapi.json").json()["paths"]
+
+    def names(path: str, method: str = "get") -> dict[str, dict]:
+        return {p["name"]: p for p in paths[path][method].get("parameters", []) if p["in"] == "query"}
+
+    orders = names("/events/v1/orders")
+    assert {"eventId", "fieldset", "status", "orderNumber", "tag", "facet", "searchPhrase", "offset", "limit"} <= set(orders)
+    assert orders["fieldset"]["schema"]["items"]["enum"] == ["DETAILS", "FORM", "INVOICE", "TICKETS"]
+    tickets = names("/events/v1/tickets")
+    assert {"eventId", "fieldset", "state", "ticketNumber", "searchPhrase", "offset", "limit"} <= set(tickets)
+    assert "TICKET_DETAILS" in tickets["fieldset"]["schema"]["items"]["enum"]
+    assert set(names("/events/v1/tickets/{ticketNumber}")) == {"fieldset"}
+    assert set(names("/events/v1/tickets/check-in", "delete")) == {"eventId", "ticketNumber"}
+    assert "eventId" in names("/events/v1/checkout/available-tickets")
+
+
+def test_documented_list_parameters_are_the_ones_the_routes_read(api):
+    """What /docs shows is what the server does: the documented filters change the answer."""
+    from tests.helpers import checkout, create_event, create_td, reserve
+
+    ev = create_event(api, draft=False)
+    td = create_td(api, ev["id"], initialLimit=5)
+    checkout(api, ev["id"], reserve(api, td["id"])["id"], options={"markAsPaid": True})
+    got = api.get("/events/v1/tickets", params={"eventId": ev["id"], "fieldset": "TICKET_DETAILS", "state": "PAID", "searchPhrase": "Ann"}).json()
+    assert got["total"] == 1 and got["tickets"][0]["orderStatus"] == "PAID"
+    assert api.get("/events/v1/orders", params={"eventId": ev["id"], "searchPhrase": "nobody-at-all"}).json()["total"] == 0

@@ -97,3 +97,29 @@ def list_params(request: Request, arrays: tuple[str, ...], max_limit: int, defau
         raise errors.InvalidArgument("offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
     p["limit"] = min(p["limit"], max_limit)
     return p
+
+
+def query_doc(*params: tuple[str, str] | tuple[str, str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its query itself (the legacy List methods
+    take repeated keys and the SDK's `.r`, which FastAPI's parameters cannot express):
+    each ``(name, description)`` or ``(name, description, values)`` becomes a documented
+    query parameter; ``values`` a list (an enum, repeatable), ``int`` (an integer) or
+    ``list`` (a repeatable string), so that /docs shows and can send them."""
+    out = []
+    for name, description, *kind in params:
+        schema: dict[str, Any] = {"type": "string"}
+        k = kind[0] if kind else None
+        if k is int:
+            schema = {"type": "integer", "minimum": 0}
+        elif k is list:
+            schema = {"type": "array", "items": {"type": "string"}}
+        elif isinstance(k, (list, tuple, set, frozenset)):
+            schema = {"type": "array", "items": {"type": "string", "enum": sorted(k)}}
+        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+        if schema["type"] == "array":
+            param.update(style="form", explode=True)
+        out.append(param)
+    return {"parameters": out}
+
+
+PAGE = (("offset", "how many to skip", int), ("limit", "how many at most (100 at most; 0 or none: the default)", int))

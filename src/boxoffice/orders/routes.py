@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ..api.deps import DB, require
-from ..api.http import JSON, get_params, list_params, secret, str_param
+from ..api.http import JSON, PAGE, get_params, list_params, query_doc, secret, str_param
 from ..db import Database
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from ..fields import field_mask, fieldsets
@@ -112,7 +112,21 @@ def checkout(request: Request, db: DB, body: CheckoutRequest, principal: Princip
     return JSON(db.write(work))
 
 
-@orders_router.get("/v1/orders", response_model=ListOrdersResponse, summary="List Orders")
+@orders_router.get(
+    "/v1/orders", response_model=ListOrdersResponse, summary="List Orders",
+    openapi_extra=query_doc(
+        ("eventId", "only these events' orders (repeat the key for several)", list),
+        ("fieldset", "what each order carries besides its number: without one, almost nothing (as Wix); TICKETS, DETAILS, FORM, INVOICE", ["TICKETS", "DETAILS", "FORM", "INVOICE"]),
+        ("status", "only orders with these statuses", ["FREE", "PENDING", "PAID", "OFFLINE_PENDING", "INITIATED", "CANCELED", "DECLINED", "AUTHORIZED", "VOIDED"]),
+        ("orderNumber", "only these orders", list), ("memberId", "only these members' orders", list),
+        ("contactId", "only these contacts' orders", list),
+        ("tag", "CONFIRMED, UNCONFIRMED, MEMBER, ARCHIVED, NON_ARCHIVED", ["CONFIRMED", "UNCONFIRMED", "MEMBER", "ARCHIVED", "NON_ARCHIVED"]),
+        ("facet", "count orders by status and/or eventId", ["status", "eventId"]),
+        ("searchPhrase", "part of the buyer's name or e-mail, or of the order number"),
+        ("sort", "created or orderNumber, :asc or :desc (default created:asc)"),
+        *PAGE,
+    ),
+)
 def list_orders(request: Request, db: DB, principal: Principal = ReadGuests) -> JSON:
     p = list_params(
         request,
@@ -146,7 +160,10 @@ def list_orders(request: Request, db: DB, principal: Principal = ReadGuests) -> 
     return db.read(work)
 
 
-@orders_router.get("/v1/orders/summary", response_model=SummaryResponse, summary="Get Summary")
+@orders_router.get(
+    "/v1/orders/summary", response_model=SummaryResponse, summary="Get Summary",
+    openapi_extra=query_doc(("eventId", "one event's sales (default: every event's)")),
+)
 def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON:
     def work(session: Session) -> JSON:
         return JSON({"sales": service.summary(session, principal, str_param(get_params(request), "eventId"))})
@@ -154,7 +171,10 @@ def get_summary(request: Request, db: DB, principal: Principal = Manage) -> JSON
     return db.read(work)
 
 
-@orders_router.get("/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Get Order")
+@orders_router.get(
+    "/v1/events/{eventId}/orders/{orderNumber}", response_model=OrderResponse, summary="Get Order",
+    openapi_extra=query_doc(("fieldset", "what the order carries (default: all)", ["TICKETS", "DETAILS", "FORM", "INVOICE"])),
+)
 def get_order(eventId: str, orderNumber: str, request: Request, db: DB, principal: Principal = ReadGuests) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fieldsets = _fieldsets(p.get("fieldset")) or None
@@ -423,7 +443,12 @@ def get_invoice(reservationId: str, request: Request, db: DB, body: GetInvoiceRe
 
 
 @checkout_router.get(
-    "/v1/checkout/available-tickets", response_model=AvailableTicketsResponse, summary="List Available Tickets"
+    "/v1/checkout/available-tickets", response_model=AvailableTicketsResponse, summary="List Available Tickets",
+    openapi_extra=query_doc(
+        ("eventId", "only these events' ticket definitions", list),
+        ("state", "INCLUDE_HIDDEN_NOT_ON_SALE (managers): also hidden definitions and those not on sale", ["INCLUDE_HIDDEN_NOT_ON_SALE"]),
+        *PAGE,
+    ),
 )
 def list_available_tickets(request: Request, db: DB, principal: Principal = Buyer) -> JSON:
     p = list_params(request, ("eventId", "state"), max_limit=100, default_limit=0)

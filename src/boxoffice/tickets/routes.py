@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from ..api.deps import DB, require
-from ..api.http import JSON, get_params, list_params, secret
+from ..api.http import JSON, PAGE, get_params, list_params, query_doc, secret
 from ..errors import InvalidArgument
 from ..fields import fieldsets
 from ..identity import Permission, Principal
@@ -50,7 +50,20 @@ def _fieldsets(values: Any) -> set[str]:
     return set(fieldsets(values, FIELDSETS, "fieldset"))
 
 
-@router.get("/v1/tickets", response_model=ListTicketsResponse, summary="List Tickets")
+@router.get(
+    "/v1/tickets", response_model=ListTicketsResponse, summary="List Tickets",
+    openapi_extra=query_doc(
+        ("eventId", "only these events' tickets (repeat the key for several)", list),
+        ("fieldset", "what each ticket carries: without one, almost nothing (as Wix); TICKET_DETAILS gives number, name, price, order status, check-in, links and the QR code's payload", ["TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"]),
+        ("orderNumber", "only these orders' tickets", list), ("ticketNumber", "only these tickets", list),
+        ("orderStatus", "only tickets of orders with these statuses", list),
+        ("state", "only tickets in all these states", ["ORDER_ARCHIVED", "ORDER_ACTIVE", "TICKET_ARCHIVED", "TICKET_ACTIVE", "CHECKED_IN", "NON_CHECKED_IN", "FREE", "PAID", "MEMBER"]),
+        ("ticketDefinitionId", "only tickets of these definitions", list), ("memberId", "only these members' tickets", list),
+        ("contactId", "only these contacts' tickets", list), ("facet", "count tickets by these fields", list),
+        ("searchPhrase", "part of the guest's name or e-mail, or of the ticket or order number"),
+        ("sort", "ticketNumber, created or orderNumber, :asc or :desc (default ticketNumber:asc)"), *PAGE,
+    ),
+)
 def list_tickets(request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(
         request,
@@ -76,7 +89,10 @@ def list_tickets(request: Request, db: DB, principal: Principal = CheckIn) -> JS
     return db.read(work)
 
 
-@router.get("/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Get Ticket")
+@router.get(
+    "/v1/tickets/{ticketNumber}", response_model=TicketResponse, summary="Get Ticket",
+    openapi_extra=query_doc(("fieldset", "what the ticket carries (default: TICKET_DETAILS)", ["TICKET_DETAILS", "GUEST_DETAILS", "GUEST_FORM"])),
+)
 def get_ticket(ticketNumber: str, request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(request, ("fieldset",), 100, 100)
     fs = _fieldsets(p.get("fieldset")) or None
@@ -109,7 +125,10 @@ def check_in_tickets(request: Request, db: DB, body: CheckInRequest, principal: 
     return JSON(db.write(work))
 
 
-@router.delete("/v1/tickets/check-in", response_model=TicketsResponse, summary="Delete Ticket Check-In")
+@router.delete(
+    "/v1/tickets/check-in", response_model=TicketsResponse, summary="Delete Ticket Check-In",
+    openapi_extra=query_doc(("eventId", "the tickets' event"), ("ticketNumber", "the tickets whose check-in is undone", list)),
+)
 def delete_ticket_check_in(request: Request, db: DB, principal: Principal = CheckIn) -> JSON:
     p = list_params(request, ("ticketNumber",), 100, 100)
     if not p.get("eventId") or not p.get("ticketNumber"):
@@ -159,7 +178,8 @@ def _pdf(body: bytes, name: str) -> Response:
     return Response(body, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-@extras.get("/boxoffice/v1/pdf/{siteId}/orders/{orderNumber}.pdf", summary="An order's tickets as PDF (signed link)")
+@extras.get("/boxoffice/v1/pdf/{siteId}/orders/{orderNumber}.pdf", summary="An order's tickets as PDF (signed link)",
+    openapi_extra=query_doc(("sig", "the link's signature (the whole link is in the order's ticketsPdf / the ticket's ticketPdfUrl)")),)
 def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Response:
     """Opened by buyers without credentials: the `sig` in the link is the authorisation."""
     u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
@@ -168,7 +188,8 @@ def order_pdf(siteId: str, orderNumber: str, request: Request, db: DB) -> Respon
     return _pdf(body, f"tickets-{orderNumber}.pdf")
 
 
-@extras.get("/boxoffice/v1/pdf/{siteId}/tickets/{ticketNumber}.pdf", summary="One ticket as PDF (signed link)")
+@extras.get("/boxoffice/v1/pdf/{siteId}/tickets/{ticketNumber}.pdf", summary="One ticket as PDF (signed link)",
+    openapi_extra=query_doc(("sig", "the link's signature (the whole link is in the order's ticketsPdf / the ticket's ticketPdfUrl)")),)
 def ticket_pdf(siteId: str, ticketNumber: str, request: Request, db: DB) -> Response:
     u = Urls(str(request.base_url).rstrip("/"), secret(request), siteId)
     sig = _sig(request)

@@ -111,3 +111,16 @@ def test_documented_list_parameters_are_the_ones_the_routes_read(api):
     got = api.get("/events/v1/tickets", params={"eventId": ev["id"], "fieldset": "TICKET_DETAILS", "state": "PAID", "searchPhrase": "Ann"}).json()
     assert got["total"] == 1 and got["tickets"][0]["orderStatus"] == "PAID"
     assert api.get("/events/v1/orders", params={"eventId": ev["id"], "searchPhrase": "nobody-at-all"}).json()["total"] == 0
+
+
+def test_operation_descriptions_are_written_for_users(client):
+    """What /docs shows under an operation is for the API's users: no pointers into the
+    code (module paths, service functions, units of work)."""
+    import re
+
+    leaks = []
+    for path, ops in client.get("/openapi.json").json()["paths"].items():
+        for method, op in ops.items():
+            if re.search(r"service\.|\w+\.py\b|unit of work|create_batch|hooks\.", op.get("description", "")):
+                leaks.append(f"{method.upper()} {path}: {op['description'][:120]}")
+    assert not leaks, "\n".join(leaks)

@@ -30,8 +30,12 @@ Buyer = require(*Permission)
 async def create_ticket_reservation(
     request: Request, body: CreateTicketReservationRequest, principal: Principal = Buyer
 ) -> JSON:
-    """Concurrent calls share one transaction (group commit: see service.create_batch),
-    so this handler only queues the call and awaits its outcome."""
+    """Hold seats of one event's ticket definitions for the buyer: PENDING until checkout
+    or until the hold ends (20 minutes by default, or the event's
+    `reservationDurationInMinutes`). Never oversold: a definition without enough seats
+    left answers 428 `SOLD_OUT` and nothing is held."""
+    # concurrent calls share one transaction (group commit: service.create_batch), so
+    # this handler only queues the call and awaits its outcome
     reserve: GroupCommit = request.app.state.reserve
     return JSON({"ticketReservation": await reserve(service.NewReservation(principal, body))})
 

@@ -37,6 +37,11 @@ test: $(TEST_STAMP) conformance/node_modules/.package-lock.json
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "!!! make test: /usr/bin/chromium is missing and this is not root: the browser test will skip (apt-get install chromium)" >&2; fi; \
 	fi
+	@# jq and curl: README's walk-through runs them (tests/test_readme.py)
+	@if ! command -v jq >/dev/null || ! command -v curl >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq curl >/dev/null; \
+	  else echo "!!! make test: jq or curl is missing and this is not root: the README test will skip (apt-get install jq curl)" >&2; fi; \
+	fi
 	@# the architecture, checked: layers and slice order (import-linter), lint, types
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench examples

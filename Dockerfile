@@ -11,18 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The package and what running needs; never the test extras. `boxoffice migrate` reads
-# its Alembic scripts from a `migrations` directory two levels above the installed
-# package (src/boxoffice/migrations.py, SCRIPTS), which a wheel does not carry: they are
-# copied to where it looks.
+# The package and what running needs; never the test extras. The Alembic scripts
+# (migrations/, linked into the package as src/boxoffice/_migrations) go into the wheel.
 WORKDIR /build
 COPY pyproject.toml ./
 COPY src ./src
 COPY migrations ./migrations
-RUN pip install . \
-    && cd / \
-    && cp -r /build/migrations "$(python -c 'import boxoffice.migrations as m; print(m.SCRIPTS)')" \
-    && rm -rf /build
+RUN pip install . && cd / && rm -rf /build
 
 # A user of its own; its home is the working directory (the default SQLite file and
 # BOXOFFICE_MAIL_DIR's ./outbox-mail land there when nothing else is configured).

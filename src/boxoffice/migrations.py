@@ -1,4 +1,4 @@
-"""Applying and checking Alembic migrations (the scripts live in the repo's `migrations/`)."""
+"""Applying and checking Alembic migrations (the scripts live in the repo's `migrations/`, shipped in the package as `_migrations`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from sqlalchemy import Engine
 
 from .db import normalize_url
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "migrations"
+# migrations/ at the repository's root, reached through the package's _migrations link
+# (a symlink in a checkout; real files in an installed wheel)
+SCRIPTS = Path(__file__).parent / "_migrations"
 
 
 def alembic_config(url: str) -> Config:

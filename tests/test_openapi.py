@@ -99,6 +99,9 @@ def test_list_methods_document_their_query_parameters(client):
     assert set(names("/events/v1/tickets/{ticketNumber}")) == {"fieldset"}
     assert set(names("/events/v1/tickets/check-in", "delete")) == {"eventId", "ticketNumber"}
     assert "eventId" in names("/events/v1/checkout/available-tickets")
+    assert {"eventId", "state", "startingFrom", "tag", "stageName", "facet", "offset", "limit"} <= set(names("/events/v1/schedule"))
+    assert set(names("/events/v1/schedule/{itemId}")) == {"eventId", "includeDraft"}
+    assert set(names("/events/v1/staff-members/{staffMemberId}")) == {"fieldsets"}
 
 
 def test_documented_list_parameters_are_the_ones_the_routes_read(api):

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ..api.deps import DB, require
-from ..api.http import JSON, get_params, secret, str_param
+from ..api.http import JSON, PAGE, get_params, query_doc, secret, str_param
 from ..errors import InvalidArgument, violations_from_pydantic
 from ..identity import Permission, Principal
 from . import service, wire
@@ -71,7 +71,18 @@ def _list_params(request: Request) -> ListScheduleItemsParams:
     return _validated(ListScheduleItemsParams, p)
 
 
-@router.get("/v1/schedule", response_model=ListScheduleItemsResponse, summary="List Schedule Items")
+@router.get(
+    "/v1/schedule", response_model=ListScheduleItemsResponse, summary="List Schedule Items",
+    openapi_extra=query_doc(
+        ("eventId", "only these events' items (repeat the key for several)", list),
+        ("state", "PUBLISHED, DRAFT (managers), VISIBLE, HIDDEN (managers)", ["PUBLISHED", "DRAFT", "VISIBLE", "HIDDEN"]),
+        ("startingFrom", "only items starting at or after this time (ISO 8601)"),
+        ("startingBefore", "only items starting before this time (ISO 8601)"),
+        ("itemId", "only these items", list), ("tag", "only items with these tags", list),
+        ("stageName", "only items on these stages", list), ("facet", "count items by tag and/or stageName", ["tag", "stageName"]),
+        *PAGE,
+    ),
+)
 def list_schedule_items(request: Request, db: DB, principal: Principal = Read) -> JSON:
     p = _list_params(request)
 
@@ -101,7 +112,10 @@ def query_schedule_items(request: Request, db: DB, body: QueryScheduleItemsReque
     return db.read(work)
 
 
-@router.get("/v1/schedule/{itemId}", response_model=GetScheduleItemResponse, summary="Get Schedule Item")
+@router.get(
+    "/v1/schedule/{itemId}", response_model=GetScheduleItemResponse, summary="Get Schedule Item",
+    openapi_extra=query_doc(("eventId", "the item's event"), ("includeDraft", "true: the draft version (managers)", ["true", "false"])),
+)
 def get_schedule_item(itemId: str, request: Request, db: DB, principal: Principal = Read) -> JSON:
     p = get_params(request)
     event_id = str_param(p, "eventId")
@@ -133,7 +147,10 @@ def update_schedule_item(itemId: str, db: DB, body: UpdateScheduleItemRequest, p
     return db.write(work)
 
 
-@router.delete("/v1/schedule/draft/items", response_model=EmptyResponse, summary="Delete Schedule Item")
+@router.delete(
+    "/v1/schedule/draft/items", response_model=EmptyResponse, summary="Delete Schedule Item",
+    openapi_extra=query_doc(("eventId", "the items' event (required)"), ("itemIds", "the items to delete from the draft", list)),
+)
 def delete_schedule_item(request: Request, db: DB, principal: Principal = Manage) -> JSON:
     p = get_params(request)
     event_id = str_param(p, "eventId")
@@ -151,7 +168,10 @@ def delete_schedule_item(request: Request, db: DB, principal: Principal = Manage
     return db.write(work)
 
 
-@router.delete("/v1/schedule/draft", response_model=EmptyResponse, summary="Discard Draft")
+@router.delete(
+    "/v1/schedule/draft", response_model=EmptyResponse, summary="Discard Draft",
+    openapi_extra=query_doc(("eventId", "the event whose draft schedule is discarded (required)")),
+)
 def discard_draft(request: Request, db: DB, principal: Principal = Manage) -> JSON:
     event_id = str_param(get_params(request), "eventId")
     if not event_id:

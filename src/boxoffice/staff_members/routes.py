@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from ..api.deps import DB, require
-from ..api.http import JSON, get_params, secret
+from ..api.http import JSON, get_params, query_doc, secret
 from ..fields import fieldsets, list_param
 from ..identity import Permission, Principal
 from ..query import raw
@@ -102,7 +102,10 @@ def access_staff_member(db: DB, body: AccessStaffMemberRequest) -> JSON:
     return db.read(work)
 
 
-@router.get("/v1/staff-members/{staffMemberId}", response_model=StaffMemberResponse, summary="Get Staff Member")
+@router.get(
+    "/v1/staff-members/{staffMemberId}", response_model=StaffMemberResponse, summary="Get Staff Member",
+    openapi_extra=query_doc(("fieldsets", "LOGIN_LINK: the member's login link; JOIN_LINK: its join link", sorted(FIELDSETS))),
+)
 def get_staff_member(staffMemberId: str, request: Request, db: DB, principal: Principal = Manage) -> JSON:
     fs = fieldsets(list_param(get_params(request), "fieldsets"), FIELDSETS, "fieldsets")
 

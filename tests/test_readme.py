@@ -110,7 +110,8 @@ def test_readme_walk_through_and_sdk_snippet_run_as_written(tmp_path):
     (tmp_path / ".venv").symlink_to(VENV, target_is_directory=True)
     for b in found:
         if b.what.startswith("file "):
-            target = tmp_path / b.what.removeprefix("file ")
+            target = (tmp_path / b.what.removeprefix("file ")).resolve()
+            assert target.is_relative_to(tmp_path.resolve()), f"{b.what}: a README block may only write inside the temp directory"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(b.body)
             if not (target.parent / "node_modules").exists():

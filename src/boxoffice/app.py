@@ -142,7 +142,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        # the pasted key is not kept in the browser's localStorage after the tab closes
+        swagger_ui_parameters={"persistAuthorization": False},
     )
     app.state.settings = settings
     app.state.db = db

@@ -166,6 +166,9 @@ class _KeyCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[str, tuple[float, Principal]] = {}
+        # hashes forgotten (revoked) here: a lookup that read the key just before its
+        # revocation committed must not put it back for another ttl (they never resolve again)
+        self._gone: dict[str, None] = {}
 
     def get(self, h: str, ttl: float) -> Principal | None:
         item = self._items.get(h)
@@ -175,6 +178,8 @@ class _KeyCache:
 
     def put(self, h: str, p: Principal) -> None:
         with self._lock:
+            if h in self._gone:
+                return
             if len(self._items) > 10_000:
                 self._items.clear()
             self._items[h] = (time.monotonic(), p)
@@ -183,6 +188,9 @@ class _KeyCache:
         with self._lock:
             for h in hashes:
                 self._items.pop(h, None)
+                self._gone[h] = None
+            while len(self._gone) > 10_000:  # oldest first
+                del self._gone[next(iter(self._gone))]
 
 
 _cache = _KeyCache()

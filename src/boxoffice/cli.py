@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -67,7 +68,8 @@ def _self_signed(directory: Path, host: str) -> dict[str, str]:
     (trustme), made once in ``directory`` and reused, so that trusting the CA once lasts."""
     import trustme
 
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)  # the CA's key is in it: whoever reads it can impersonate any host
     ca_cert, ca_key = directory / "ca.pem", directory / "ca.key"
     cert, key = directory / "server.pem", directory / "server.key"
     if ca_cert.exists() and ca_key.exists():
@@ -75,15 +77,13 @@ def _self_signed(directory: Path, host: str) -> dict[str, str]:
     else:
         ca = trustme.CA(organization_name="Boxoffice development CA")
         ca.cert_pem.write_to_path(str(ca_cert))
-        ca.private_key_pem.write_to_path(str(ca_key))
-        ca_key.chmod(0o600)
+        _write_private(ca_key, ca.private_key_pem.bytes())
     names = list(dict.fromkeys(["localhost", "127.0.0.1", "::1", *([host] if host not in ("0.0.0.0", "::") else [])]))
     issued = ca.issue_cert(*names)
     issued.cert_chain_pems[0].write_to_path(str(cert))
     for extra in issued.cert_chain_pems[1:]:
         extra.write_to_path(str(cert), append=True)
-    issued.private_key_pem.write_to_path(str(key))
-    key.chmod(0o600)
+    _write_private(key, issued.private_key_pem.bytes())
     print(
         f"boxoffice: TLS with a self-signed development certificate for {', '.join(names)}.\n"
         f"  Trust its CA, {ca_cert}:\n"
@@ -92,6 +92,16 @@ def _self_signed(directory: Path, host: str) -> dict[str, str]:
         file=sys.stderr,
     )
     return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A key file that is never readable by others, not even for a moment (0600 at creation)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _migrate(_: argparse.Namespace) -> int:

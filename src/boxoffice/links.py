@@ -91,6 +91,9 @@ class Urls:
     base: str
     secret: bytes
     site_id: str
+    # whether answers carry a ticket's ``qrCode`` (a bearer credential at the door): only
+    # for the site owner's keys, never a visitor, member or staff member
+    qr_codes: bool = False
 
     def sig(self, kind: str, number: str) -> str:
         msg = f"{kind}:{self.site_id}:{number}".encode()

@@ -16,7 +16,7 @@ from ..api.http import JSON, PAGE, get_params, list_params, query_doc, secret, s
 from ..db import Database
 from ..errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from ..fields import field_mask, fieldsets
-from ..identity import Permission, Principal
+from ..identity import IdentityType, Permission, Principal
 from ..links import Urls
 from ..payments import PaymentReport
 from ..payments import refunds as payment_refunds
@@ -81,7 +81,8 @@ ORDER_FIELDSETS = {"TICKETS", "DETAILS", "FORM", "INVOICE"}
 
 
 def urls(request: Request, principal: Principal) -> Urls:
-    return Urls(str(request.base_url).rstrip("/"), secret(request), principal.site_id)
+    owner = principal.identity_type in (IdentityType.WIX_USER, IdentityType.APP)  # qrCode: never a buyer or staff
+    return Urls(str(request.base_url).rstrip("/"), secret(request), principal.site_id, qr_codes=owner)
 
 
 def _fieldsets(values: Any) -> set[str]:

@@ -48,7 +48,7 @@ def ticket_wire(tk: Ticket, order: Order, fieldsets: set[str] | None = None, url
         if urls is not None:
             out["ticketPdfUrl"] = urls.ticket_pdf(tk)
             out["checkInUrl"] = urls.check_in(tk)
-            if order.status in CONFIRMED and not tk.canceled:
+            if urls.qr_codes and order.status in CONFIRMED and not tk.canceled:
                 # what the ticket's QR code holds (Wix's TICKET_DETAILS names a `qrCode`;
                 # the typings have no field, the SDK passes it through): only for a valid ticket
                 out["qrCode"] = urls.qr_code(tk)

@@ -395,6 +395,36 @@ def _event_for_sale(session: Session, event_id: str) -> Event | None:
     return session.scalars(stmt.execution_options(populate_existing=True)).first()
 
 
+def _sellable(
+    session: Session, principal: Principal, r: TicketReservation, event_id: str, t: dt.datetime,
+    hide_other_events: bool = False,
+) -> tuple[list[ReservationLine], Event]:
+    """What every sale of a reservation checks (Checkout, Pos Checkout): still PENDING
+    and in its hold, not checked out before, all of ``event_id``, whose event is on sale
+    here (read under ``_event_for_sale``'s share lock). ``hide_other_events``: a
+    reservation of another event reads as unknown (a staff member learns nothing of
+    other events' reservations)."""
+    if r.status_at(t) == ReservationStatus.EXPIRED:
+        # Refused, so this unit writes nothing; the seats already read as free (lazy
+        # expiry) and the scheduler releases them for real within a tick.
+        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
+    if r.status != ReservationStatus.PENDING:
+        raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
+    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
+        raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
+    lines = reservations.lines_of(session, r)
+    if any(ln.event_id != event_id for ln in lines):
+        if hide_other_events:
+            raise NotFound(f"Ticket reservation {r.id} not found", code="TICKET_RESERVATION_NOT_FOUND")
+        raise FailedPrecondition(f"The reservation holds tickets of another event than {event_id}", code="EVENT_MISMATCH")
+    event = _event_for_sale(session, event_id)
+    if event is None or event.site_id != principal.site_id:
+        raise NotFound(f"Event {event_id} not found", code="EVENT_NOT_FOUND")
+    if event.state == EventState.CANCELED:
+        raise FailedPrecondition(f"Event {event.id} is canceled", code="EVENT_CANCELED")
+    return lines, event
+
+
 def checkout(
     session: Session, principal: Principal, req: CheckoutRequest, fee_rate: Decimal,
     payments: Payments, offline_hold: dt.timedelta, agreed_via: str = "CHECKOUT_API",
@@ -414,24 +444,7 @@ def checkout(
     member_id = check_checkout_permissions(principal, req)
     r = reservations.get(session, principal, req.reservation_id, lock_row=True)
     t = now()
-    if r.status_at(t) == ReservationStatus.EXPIRED:
-        # Refused, so this unit writes nothing; the seats already read as free (lazy
-        # expiry) and the scheduler releases them for real within a tick.
-        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
-    if r.status != ReservationStatus.PENDING:
-        raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
-    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
-        raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
-    lines = reservations.lines_of(session, r)
-    if any(ln.event_id != req.event_id for ln in lines):
-        raise FailedPrecondition(
-            f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
-        )
-    event = _event_for_sale(session, req.event_id)
-    if event is None or event.site_id != principal.site_id:
-        raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
-    if event.state == EventState.CANCELED:
-        raise FailedPrecondition(f"Event {event.id} is canceled", code="EVENT_CANCELED")
+    lines, event = _sellable(session, principal, r, req.event_id, t)
 
     seats = sum(ln.quantity for ln in lines)
     guests = req.guests or []
@@ -1221,24 +1234,7 @@ def pos_checkout(
             raise PermissionDenied("checkIn needs the CHECK_IN_GUESTS permission")
     r = door_reservation(session, principal, req.reservation_id, lock_row=True)
     t = now()
-    if r.status_at(t) == ReservationStatus.EXPIRED:
-        raise FailedPrecondition("The reservation has expired", code="RESERVATION_EXPIRED")
-    if r.status != ReservationStatus.PENDING:
-        raise FailedPrecondition(f"The reservation is {r.status}", code="RESERVATION_NOT_PENDING")
-    if session.scalars(select(Order.id).where(Order.reservation_id == r.id)).first() is not None:
-        raise FailedPrecondition("The reservation was already checked out", code="RESERVATION_ALREADY_CHECKED_OUT")
-    lines = reservations.lines_of(session, r)
-    if any(ln.event_id != req.event_id for ln in lines):
-        if sells is not None:  # a staff member learns nothing of other events' reservations
-            raise NotFound(f"Ticket reservation {r.id} not found", code="TICKET_RESERVATION_NOT_FOUND")
-        raise FailedPrecondition(
-            f"The reservation holds tickets of another event than {req.event_id}", code="EVENT_MISMATCH"
-        )
-    event = _event_for_sale(session, req.event_id)
-    if event is None or event.site_id != principal.site_id:
-        raise NotFound(f"Event {req.event_id} not found", code="EVENT_NOT_FOUND")
-    if event.state == EventState.CANCELED:
-        raise FailedPrecondition(f"Event {event.id} is canceled", code="EVENT_CANCELED")
+    lines, event = _sellable(session, principal, r, req.event_id, t, hide_other_events=sells is not None)
     buyer = req.buyer
     first = ((buyer.first_name if buyer else None) or "").strip()
     last = ((buyer.last_name if buyer else None) or "").strip()

@@ -9,6 +9,7 @@
 // BOXOFFICE_URL and keeps path + query, method, headers and body untouched.
 
 import http from 'node:http';
+import { describe, test } from 'node:test';
 import { createClient, ApiKeyStrategy } from '@wix/sdk';
 import * as ticketDefinitions from '@wix/auto_sdk_events_ticket-definitions-v-2';
 import * as wixEventsV2 from '@wix/auto_sdk_events_wix-events-v-2';
@@ -256,5 +257,29 @@ export async function startWebhookReceiver(onBody) {
     errors,
     settled: () => processing,
     close: () => new Promise((r) => server.close(r)),
+    /** Poll `find()` until it answers something; after `timeoutMs`, fail naming `what`
+     * and the receiver's last errors (what the SDK's `webhooks.process` threw). */
+    async waitFor(find, what, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = find();
+        if (hit) return hit;
+        if (Date.now() > deadline) {
+          throw new Error(`no ${what} within ${timeoutMs} ms; receiver errors: ${JSON.stringify(errors.slice(-5))}`);
+        }
+        await sleep(50);
+      }
+    },
   };
+}
+
+/** The first test of a file that needs a server: it fails, never skips, without one. */
+export function testEnvironment() {
+  describe('environment', () => {
+    test('BOXOFFICE_URL and keys are configured (the suite fails, never skips, without a server)', () => {
+      for (const name of ['BOXOFFICE_URL', 'BOXOFFICE_API_KEY', 'BOXOFFICE_SITE_ID', 'BOXOFFICE_VISITOR_KEY', 'BOXOFFICE_OWNER_KEY']) {
+        requireEnv(name);
+      }
+    });
+  });
 }

@@ -1,9 +1,14 @@
-"""Builders for request bodies used across the tests."""
+"""Builders for request bodies used across the tests, and waiting for a server the
+test started as a process."""
 
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import time
 from typing import Any
+
+import httpx
 
 TD = "/events-ticket-definitions/v3/ticket-definitions"
 EVENTS = "/events/v3/events"
@@ -118,3 +123,23 @@ def expire_now(database, reservation_id: str) -> None:
         td_ids = select(ReservationLine.ticket_definition_id).where(ReservationLine.reservation_id == reservation_id)
         s.execute(update(TicketDefinition).where(TicketDefinition.id.in_(td_ids)).values(next_hold_expiry=past))
         s.execute(update(Order).where(Order.reservation_id == reservation_id, Order.hold_expires.is_not(None)).values(hold_expires=past))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, timeout: float = 20, **httpx_kw: Any) -> None:
+    """Until ``{base}/healthz`` answers 200 (a `boxoffice serve` the test started); the
+    test fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1, **httpx_kw).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"{base}/healthz did not answer within {timeout} s"
+        time.sleep(0.05)

@@ -10,11 +10,9 @@ seats are sold, every loser gets SOLD_OUT, and the counters agree with the rows.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,17 +27,9 @@ from boxoffice.migrations import upgrade
 from boxoffice.reservations.models import ReservationLine, TicketReservation
 from boxoffice.ticket_definitions.models import TicketDefinition
 from tests.conftest import ROOT, make_pg_database
-from tests.helpers import EVENTS, RES, TD, event_body, td_body
+from tests.helpers import EVENTS, RES, TD, event_body, free_port, td_body, wait_healthy
 
 SEATS, BUYERS = 50, 200
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def race(url: str, naive: bool) -> tuple[Counter, dict, int, int]:
@@ -59,12 +49,7 @@ def race(url: str, naive: bool) -> tuple[Counter, dict, int, int]:
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_healthy(base)
         h = {"Authorization": owner, "wix-site-id": "race"}
         ev = httpx.post(f"{base}{EVENTS}", json=event_body(draft=False), headers=h).json()["event"]
         td = httpx.post(f"{base}{TD}", json=td_body(ev["id"], initialLimit=SEATS), headers=h).json()["ticketDefinition"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import event_body, td_body
+from tests.helpers import event_body, free_port, td_body, wait_healthy
 
 BIN = str(Path(sys.executable).parent / "boxoffice")
 
@@ -31,19 +30,12 @@ def test_json_logs_hold_every_request_and_no_secret(tmp_path):
     assert run("migrate").returncode == 0
     key = run("keys", "create", "--site", "log-site", "--identity", "app").stdout.strip().splitlines()[-1]
     owner = run("keys", "create", "--site", "log-site", "--identity", "wix-user").stdout.strip().splitlines()[-1]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([BIN, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     secrets: list[str] = [key, owner]
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base)
         h = {"Authorization": key, "wix-site-id": "log-site"}
         # a subscription whose deliveries fail (nothing listens on port 9): attempts are logged
         assert httpx.post(f"{base}/boxoffice/v1/webhooks", headers={"Authorization": owner, "wix-site-id": "log-site"},

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
@@ -39,12 +38,13 @@ from tests.helpers import (
     create_td,
     event_body,
     expire_now,
+    free_port,
     guest_form,
     reserve,
     sales,
     td_body,
+    wait_healthy,
 )
-from tests.test_concurrency import free_port
 
 POS = "/events/v1/pos-checkout"
 POS_ALT = "/_api/events/v1/pos-checkout"
@@ -497,12 +497,7 @@ def race(url: str) -> tuple[Counter, dict, int, int, int]:
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_healthy(base)
         h = {"Authorization": owner, "wix-site-id": "race"}
         ev = httpx.post(f"{base}{EVENTS}", json=event_body(draft=False), headers=h).json()["event"]
         td = httpx.post(f"{base}{TD}", json=td_body(ev["id"], initialLimit=SEATS), headers=h).json()["ticketDefinition"]

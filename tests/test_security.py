@@ -26,7 +26,20 @@ from boxoffice.orders import service as orders_service
 from boxoffice.orders.models import Order
 from boxoffice.outbox.models import OutboxEvent
 from boxoffice.scheduler import tick
-from tests.helpers import CHECKOUT, EVENTS, RES, TD, create_event, create_td, guest_form, iso, reserve, sales, utcnow
+from tests.helpers import (
+    CHECKOUT,
+    EVENTS,
+    RES,
+    TD,
+    create_event,
+    create_td,
+    guest_form,
+    iso,
+    reserve,
+    sales,
+    utcnow,
+    wait_healthy,
+)
 
 ORDERS = "/events/v1/orders"
 
@@ -314,12 +327,7 @@ def test_signed_links_are_redacted_in_the_access_log(tmp_path):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base)
         r = httpx.get(f"{base}/boxoffice/v1/pdf/s/orders/AAAA-BBBB.pdf?sig=topsecretsignature42")
         assert r.status_code == 404
         time.sleep(0.3)

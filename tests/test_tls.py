@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -21,15 +20,9 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, ROOT
-from tests.helpers import event_body, td_body
+from tests.helpers import event_body, free_port, td_body, wait_healthy
 
 BIN = str(Path(sys.executable).parent / "boxoffice")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -53,16 +46,6 @@ def serving(tmp_path: Path, *extra: str) -> Iterator[tuple[str, dict[str, str], 
         log.close()
 
 
-def wait(url: str, **kw: object) -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(url, timeout=1, **kw).status_code == 200:  # type: ignore[arg-type]
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    pytest.fail(f"{url} never answered")
-
-
 def test_self_signed_tls_and_the_sdk_over_its_own_api_base_url(tmp_path):
     if shutil.which("node") is None:
         if IN_CI:
@@ -74,7 +57,7 @@ def test_self_signed_tls_and_the_sdk_over_its_own_api_base_url(tmp_path):
             if ca.exists():
                 break
             time.sleep(0.1)
-        wait(f"https://127.0.0.1:{port}/healthz", verify=ssl.create_default_context(cafile=str(ca)))
+        wait_healthy(f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=str(ca)))
         with pytest.raises(httpx.ConnectError):  # not trusted without the CA
             httpx.get(f"https://127.0.0.1:{port}/healthz", timeout=5)
         assert "NODE_EXTRA_CA_CERTS" in (tmp_path / "serve.log").read_text()
@@ -86,7 +69,7 @@ def test_self_signed_tls_and_the_sdk_over_its_own_api_base_url(tmp_path):
     # the CA is made once: a second start reuses it (a browser or Node trusts it once)
     first = ca.read_bytes()
     with serving(tmp_path, "--tls-self-signed", "--tls-dir", str(tmp_path / "tls")) as (port, _, _):
-        wait(f"https://127.0.0.1:{port}/healthz", verify=ssl.create_default_context(cafile=str(ca)))
+        wait_healthy(f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=str(ca)))
     assert ca.read_bytes() == first
 
 
@@ -106,7 +89,7 @@ def test_links_behind_a_reverse_proxy(tmp_path, trusted):
     allow = "127.0.0.1" if trusted else "10.9.9.9"
     with serving(tmp_path, "--forwarded-allow-ips", allow) as (port, _, key):
         base = f"http://127.0.0.1:{port}"
-        wait(f"{base}/healthz")
+        wait_healthy(base)
         h = {"Authorization": key, "wix-site-id": "tls-site"}
         ev = httpx.post(f"{base}/events/v3/events", json=event_body(draft=False), headers=h).json()["event"]
         td = httpx.post(f"{base}/events-ticket-definitions/v3/ticket-definitions", json=td_body(ev["id"], initialLimit=5), headers=h).json()["ticketDefinition"]

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean vendor
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Boxoffice needs Python 3.11+ (set PYTHON=...)")'
@@ -26,12 +26,23 @@ install: $(STAMP)
 conformance/node_modules/.package-lock.json: conformance/package.json conformance/package-lock.json
 	cd conformance && npm ci --no-audit --no-fund
 
+# the pages' browser libraries (web/package.json): axe-core for the accessibility tests,
+# and the sources of the copies vendored into src/boxoffice/pages/static/vendor/
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+# copy the pinned htmx and qr-scanner into the package (committed: make run needs no npm)
+vendor: web/node_modules/.package-lock.json
+	cp web/node_modules/htmx.org/dist/htmx.min.js web/node_modules/htmx.org/LICENSE src/boxoffice/pages/static/vendor/htmx/
+	cp web/node_modules/qr-scanner/qr-scanner.min.js web/node_modules/qr-scanner/qr-scanner-worker.min.js \
+	  web/node_modules/qr-scanner/LICENSE src/boxoffice/pages/static/vendor/qr-scanner/
+
 # make run is a demo: the built-in `test` payment provider is on (never in production)
 run: install
 	$(BIN)/boxoffice migrate
 	BOXOFFICE_TEST_PAYMENTS=1 $(BIN)/boxoffice serve
 
-test: $(TEST_STAMP) conformance/node_modules/.package-lock.json
+test: $(TEST_STAMP) conformance/node_modules/.package-lock.json web/node_modules/.package-lock.json
 	@# Debian's Chromium for the examples/live-counter browser test (no browser is ever downloaded)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -52,4 +63,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/ticket_definitions.py
 
 clean:
-	rm -rf $(VENV) conformance/node_modules boxoffice.db boxoffice.db-wal boxoffice.db-shm
+	rm -rf $(VENV) conformance/node_modules web/node_modules boxoffice.db boxoffice.db-wal boxoffice.db-shm

@@ -36,6 +36,8 @@ from .mail import worker as mail_worker
 from .mail.routes import router as mail_router
 from .migrations import check_migrated
 from .orders.routes import admin_router as orders_admin_router
+from .pages import router as pages_router
+from .pages import static as pages_static
 from .orders.routes import checkout_router, orders_router, stripe_router, test_payments_router
 from .payments import Payments
 from .policies.routes import PREFIXES as POLICIES_PREFIXES
@@ -163,6 +165,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIds, log_requests=settings.log_format == "json")
     app.router.routes.extend(_routes(settings.test_payments, app.state.payments.stripe is not None))
+    # the pages (dashboard, event page and checkout, door scanner) and their files
+    app.mount("/static", pages_static, name="static")
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -211,6 +215,6 @@ def _routes(test_payments: bool, stripe: bool = False) -> tuple[BaseRoute, ...]:
         root.include_router(test_payments_router)
     if stripe:  # Stripe's webhook, only where Stripe takes the payments
         root.include_router(stripe_router)
-    for extra in (webhooks_router, mail_router, live_router):
+    for extra in (webhooks_router, mail_router, live_router, pages_router):
         root.include_router(extra)
     return tuple(root.routes)

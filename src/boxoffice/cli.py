@@ -122,6 +122,27 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard_link(args: argparse.Namespace) -> int:
+    """A one-time sign-in link to a site's dashboard, for an operator to hand to its owner."""
+    from . import limits
+    from .db import Database
+    from .pages import sessions
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        token = db.write(lambda s: sessions.create_login_link(s, args.site))
+    except ValueError as e:
+        print(f"boxoffice: {e}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    base = (args.base_url or settings.public_url).rstrip("/")
+    print(f"{base}/dashboard/login/{token}")
+    print(f"(works once, within {limits.LOGIN_LINK_MINUTES} minutes)", file=sys.stderr)
+    return 0
+
+
 def _keys_create(args: argparse.Namespace) -> int:
     from .db import Database
 
@@ -465,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     wd.add_argument("--limit", type=_limit, default=100, help="at most this many (1..10000, default 100)")
     for x in (wa, wl, wr, wp, wd):
         x.set_defaults(func=_webhooks)
+
+    dl = sub.add_parser("dashboard-link", help="print a one-time link that signs a site's owner in to /dashboard")
+    dl.add_argument("--site", required=True)
+    dl.add_argument("--base-url", help="the address browsers reach this server at (default BOXOFFICE_PUBLIC_URL)")
+    dl.set_defaults(func=_dashboard_link)
 
     o = sub.add_parser("orders", help="orders")
     osub = o.add_subparsers(dest="orders_cmd", required=True)

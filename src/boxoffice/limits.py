@@ -96,3 +96,12 @@ BULK_TAGS_BY_FILTER_MAX = 5_000
 BULK_ORDERS_MAX = 100
 # Tickets one Bulk Update Tickets names (the typings give the same bound as check-in: 100).
 BULK_TICKETS_MAX = 100
+
+# The pages (pages/): a signed-in browser stays signed in this long; a site keeps at most
+# this many live page sessions (the oldest go at the next sign-in); a login link printed
+# by `boxoffice dashboard-link` works once, within this many minutes.
+PAGE_SESSION_HOURS = 12
+PAGE_SESSIONS_PER_SITE = 1_000
+LOGIN_LINK_MINUTES = 15
+# the door scanner's offline list: at most this many tickets of one event per download
+SCANNER_OFFLINE_TICKETS_MAX = 50_000

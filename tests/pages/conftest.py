@@ -1,0 +1,1 @@
+from tests.pages.kit import browser, live  # noqa: F401  (fixtures)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # its seats sold) and taken by Capture Authorized Payment, or let go by Void
     # Authorized Payment; "automatic" (default): taken at once.
     stripe_capture: Literal["automatic", "manual"] = "automatic"
+    # the publishable key (pk_live_/pk_test_) the public checkout page gives Stripe.js
+    # (Payment Element); without it the page cannot take cards (it offers paying in person)
+    stripe_publishable_key: str = ""
     # reverse proxies whose X-Forwarded-Proto/-For boxoffice serve believes ("*": any)
     forwarded_allow_ips: str = "127.0.0.1"
     # "json": every log line one JSON object, and one line per request (request id, site,

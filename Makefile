@@ -40,6 +40,8 @@ vendor: web/node_modules/.package-lock.json
 # make run is a demo: the built-in `test` payment provider is on (never in production)
 run: install
 	$(BIN)/boxoffice migrate
+	@echo "Organiser dashboard: open this one-time sign-in link for the site 'demo' (another: $(BIN)/boxoffice dashboard-link --site demo)"
+	@$(BIN)/boxoffice dashboard-link --site demo
 	BOXOFFICE_TEST_PAYMENTS=1 $(BIN)/boxoffice serve
 
 test: $(TEST_STAMP) conformance/node_modules/.package-lock.json web/node_modules/.package-lock.json

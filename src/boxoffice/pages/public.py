@@ -218,7 +218,7 @@ def _quantity(raw: str, field: str) -> int:
     raw = raw.strip()
     if not raw:
         return 0
-    if not raw.isdigit() or len(raw) > 3:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 3:  # '²'.isdigit(), but int('²') raises
         raise InvalidArgument(field, "must be a whole number of tickets", "FORMAT")
     n = int(raw)
     if n > MAX_QUANTITY:
@@ -477,9 +477,23 @@ async def checkout(siteId: str, slug: str, reservationId: str, request: Request)
 
 @router.post("/e/{siteId}/{slug}/checkout/{reservationId}/cancel", dependencies=[CSRF])
 def cancel_hold(siteId: str, slug: str, reservationId: str, request: Request) -> Response:
-    """Cancel Ticket Reservation: the buyer lets the seats go and goes back to the event."""
+    """Cancel Ticket Reservation: the buyer lets the seats go and goes back to the event.
+    Only a hold not yet checked out: once it has an order, the order is what the buyer
+    has (cancelling its reservation would end even a paid order, with no refund), and
+    the page goes to the order instead."""
     principal = visitor(request, siteId)
-    db_of(request).write(lambda s: reservations.cancel(s, principal, reservationId))
+
+    def work(s: Session) -> str | None:
+        r = reservations.get(s, principal, reservationId, lock_row=True)  # checkout locks it too
+        number = s.scalars(select(Order.order_number).where(Order.site_id == principal.site_id,
+                                                            Order.reservation_id == r.id)).first()
+        if number is None:
+            reservations.cancel(s, principal, reservationId)
+        return number
+
+    number = db_of(request).write(work)
+    if number is not None:
+        return redirect(request, f"/e/{siteId}/{slug}/orders/{number}")
     return redirect(request, f"/e/{siteId}/{slug}")
 
 

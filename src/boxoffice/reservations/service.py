@@ -544,8 +544,13 @@ def _price(d: TD, info: Any, where: str) -> tuple[int, str | None, str | None, i
 
 
 def cancel(session: Session, principal: Principal, reservation_id: str) -> tuple[TicketReservation, list[ReservationLine]]:
-    """Step 11: PENDING or CONFIRMED -> CANCELED_MANUALLY; the seats are free at once."""
+    """Step 11: PENDING or CONFIRMED -> CANCELED_MANUALLY; the seats are free at once.
+    A CONFIRMED reservation has an order (maybe paid): ending it ends the order without a
+    refund, so only an organiser ("Manage Orders") may; a buyer lets go of its own hold
+    (PENDING) only, and asks the organiser to cancel an order (Cancel Order refunds)."""
     r = get(session, principal, reservation_id, lock_row=True)
+    if r.status == ReservationStatus.CONFIRMED and not principal.can(Permission.MANAGE_ORDERS):
+        raise PermissionDenied('A checked-out reservation is canceled by the organiser ("Manage Orders"): cancel its order')
     return cancel_locked(session, r, principal.webhook_identity())
 
 

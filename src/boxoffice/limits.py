@@ -105,3 +105,5 @@ PAGE_SESSIONS_PER_SITE = 1_000
 LOGIN_LINK_MINUTES = 15
 # the door scanner's offline list: at most this many tickets of one event per download
 SCANNER_OFFLINE_TICKETS_MAX = 50_000
+# ... and at most this many offline scans sent back in one sync request
+SCANNER_SYNC_BATCH_MAX = 200

@@ -50,9 +50,7 @@ from .web import CSRF, HERE, DoorStaff, PageRoute, db_of, render, secret_of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 EVENTS_PAGE = 100
-# Offline check-ins one sync request carries (the page sends its queue in batches of 100);
-# each is its own unit of work, so a batch is bounded to keep one request short.
-SYNC_BATCH_MAX = 200
+SYNC_BATCH_MAX = limits.SCANNER_SYNC_BATCH_MAX
 MAX_CODE_CHARS = 2048  # links._MAX_CODE_LEN: anything longer is not a ticket code
 TICKET_FIELDS = {"TICKET_DETAILS"}
 SW = HERE / "static" / "scan" / "sw.js"

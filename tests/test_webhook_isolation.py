@@ -41,7 +41,7 @@ from sqlalchemy import select
 from boxoffice.background import Background
 from boxoffice.outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from boxoffice.webhooks import service as webhooks
-from boxoffice.webhooks.worker import WorkerSettings
+from boxoffice.webhooks.worker import Worker, WorkerSettings
 from tests.helpers import TD, create_event, td_body
 
 PRODUCE_SECONDS = 10.0
@@ -248,3 +248,60 @@ def test_a_hanging_and_a_dripping_receiver_do_not_delay_another_sites_webhooks(m
         assert all(d.next_attempt_date > d.created_date for d in tried if d.status == "PENDING"), name
         # the deadline closed the sockets (a dripping answer is not read for minutes)
         assert receivers[name].lifetimes and max(receivers[name].lifetimes) < TIMEOUT + DRIP_EVERY + 2.0, (name, summary)
+
+
+def test_a_receiver_that_never_answers_holds_only_its_own_subscriptions_slots(make_api, database):
+    """Per-subscription concurrency: a receiver that accepts and never answers (its
+    deadline far away) holds at most ``per_subscription`` of the worker's senders, and
+    another subscription's deliveries, claimed after its own, all arrive while it still
+    hangs. Nothing here is timed but the bounded waits: the good site's webhooks must
+    arrive while every attempt to the hanging one is still open. A worker that waited on
+    its slowest receiver (rounds), or let one subscription take every sender, would
+    deliver none of them before the hanging receiver let go."""
+    hang, good = Bad("hang"), Good()
+    stop = threading.Event()
+    try:
+        apis = {"hang": make_api(site="hang-site"), "good": make_api(site="good-site")}
+        with database.session(write=True) as s:
+            webhooks.add(s, "hang-site", hang.url, ["*"], allow_private=True)
+            webhooks.add(s, "good-site", good.url, ["*"], allow_private=True)
+        # the hanging site's events first: they are claimed (and sent) first
+        events = {name: create_event(api)["id"] for name, api in apis.items()}
+        for name in ("hang", "good"):
+            for i in range(4):
+                r = apis[name].post(TD, td_body(events[name], name=f"T{i}"))
+                assert r.status_code == 200, r.text
+        with database.session() as s:
+            good_ids = set(s.scalars(select(OutboxEvent.event_id).where(OutboxEvent.site_id == "good-site")))
+            hang_deliveries = len(s.scalars(select(WebhookDelivery.id).join(
+                WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                .where(WebhookSubscription.site_id == "hang-site")).all())
+        assert len(good_ids) >= 5 and hang_deliveries >= 5
+        # 4 senders in all, 2 per subscription: without the per-subscription bound the
+        # hanging receiver's deliveries would take all four
+        worker = Worker(database, WorkerSettings(timeout_seconds=120, lease_seconds=300, concurrency=4,
+                                                 per_subscription=2))
+        serving = threading.Thread(target=worker.serve, args=(stop,), daemon=True)
+        serving.start()
+        deadline = time.monotonic() + 60  # a bound on the wait, not a timing assertion
+        while {e for e, _ in good.receipts} < good_ids and time.monotonic() < deadline:
+            time.sleep(0.05)
+        received = {e for e, _ in good.receipts}
+        with hang.lock:
+            hanging, accepted, closed = hang.open, hang.accepted, list(hang.lifetimes)
+        assert received >= good_ids, f"{len(good_ids - received)} of {len(good_ids)} never arrived while one hung"
+        # ... while the hanging receiver still held exactly its two attempts, unanswered
+        assert (hanging, accepted, closed) == (2, 2, []), (hanging, accepted, closed)
+        with database.session() as s:
+            statuses = s.execute(select(WebhookSubscription.site_id, WebhookDelivery.status, WebhookDelivery.attempts)
+                                 .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                                 ).all()
+        assert {(st, n) for site, st, n in statuses if site == "hang-site"} == {("PENDING", 0)}
+    finally:
+        hang.close()  # its attempts fail now; the worker records them and stops
+        stop.set()
+        if "serving" in locals():
+            serving.join(30)
+        if "worker" in locals():
+            worker.close()
+        good.close()

@@ -12,9 +12,10 @@ rule for everyone (``BOXOFFICE_WEBHOOK_ALLOW_PRIVATE_URLS=1``) or for one subscr
 (``boxoffice webhooks add``, stored as ``allow_private``).
 
 It is checked twice: when the subscription is added (a clear 400), and at every send on
-the addresses actually connected to (:class:`Backend`): the host is resolved once,
-every address checked, and the connection made to a checked address, so a name that
-changes its answer (DNS rebinding) cannot slip a private address in between.
+the addresses actually connected to (``sending.Resolver``, :func:`check_literal`): the host
+is resolved once, every address checked, and the connection made to a checked address,
+so a name that changes its answer (DNS rebinding) cannot slip a private address in
+between.
 
 The address classes come from the standard library's :mod:`ipaddress` (``is_global``
 and friends, IANA's special-purpose registries); what is written here is only the
@@ -26,17 +27,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-import ssl
-import threading
-import time
-import typing
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
 from urllib.parse import urlsplit
-
-import httpcore
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -106,8 +99,8 @@ def check_address(addr: str | IPAddress) -> None:
 
 def parse(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL the policy accepts in form, whatever its address;
-    raises :class:`Refused` otherwise. Parsed with :func:`urllib.parse.urlsplit`, as the
-    sender (httpcore) parses it."""
+    raises :class:`Refused` otherwise. Parsed with :func:`urllib.parse.urlsplit`; the
+    form it accepts leaves no room for the sender's parser (yarl) to read another host."""
     if not isinstance(url, str) or not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url) or "\\" in url:
         raise Refused("must be an ASCII http(s) URL without spaces or backslashes (write an IDN host as xn--)")
     try:
@@ -200,137 +193,30 @@ def check_url(url: str, *, allow_private: bool, resolve_host: bool = True) -> st
     return url
 
 
-class AddressRefused(httpcore.ConnectError):
-    """Raised by :class:`Backend` before any byte is sent to a refused address."""
+class AddressRefused(Exception):
+    """Raised by :class:`Resolver` (or :func:`check_literal`) before any connection is
+    made to a refused address."""
 
 
-# --- the sender's network backend ------------------------------------------------------
+# --- at send time -----------------------------------------------------------------------
 #
-# Each attempt runs in one sender thread under a deadline (the thread's ``_deadline``);
-# every blocking step below (resolving, connecting, the TLS handshake, each read and
-# write) is given at most the time left, so the attempt as a whole cannot outlive it,
-# however slowly a receiver drips bytes. On a timeout httpcore closes the connection.
+# The worker sends with aiohttp (webhooks/sending.py). aiohttp connects to exactly the
+# addresses its resolver answers (``loop.create_connection`` on each answer's ``host``,
+# the URL's host name kept for TLS's SNI and certificate check), and asks no resolver for
+# an IP literal: so the policy is sending.Resolver for names and check_literal below for
+# literals; sending.Connector checks the connected peer once more.
 
-_deadline = threading.local()
 
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Run one attempt, in this thread, under a total deadline of ``seconds``."""
-    _deadline.at = time.monotonic() + seconds
+def check_literal(host: str, *, allow_private: bool) -> None:
+    """Refuse (:class:`AddressRefused`) an IP-literal host that is not public; a name
+    is left to :class:`Resolver`. ``host`` is the host as the sender reads the URL
+    (``yarl.URL(url).raw_host``)."""
+    if allow_private:
+        return
     try:
-        yield
-    finally:
-        _deadline.at = None
-
-
-def _left(timeout: float | None, error: type[Exception]) -> float | None:
-    at = getattr(_deadline, "at", None)
-    if at is None:
-        return timeout
-    left = at - time.monotonic()
-    if left <= 0:
-        raise error("the attempt's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _Stream(httpcore.NetworkStream):
-    """A connection whose every read and write waits at most until the deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._inner.get_extra_info(info)
-
-
-class Backend(httpcore.NetworkBackend):
-    """httpcore's network backend for webhook deliveries.
-
-    ``connect_tcp`` resolves the host itself (``socket.getaddrinfo`` on a small pool of
-    resolver threads, waited for at most until the deadline), and unless
-    ``allow_private``, refuses if ANY address is not public; then connects to the
-    checked addresses in turn (never to the name, which could resolve differently a
-    second time) and checks the connected socket's peer address again, before a byte
-    is sent. TLS still verifies and sends SNI for the URL's host name (httpcore takes
-    them from the URL, not from what was connected). Every step is bounded by the
-    attempt's deadline (:func:`deadline`)."""
-
-    def __init__(self, allow_private: bool, resolver: ThreadPoolExecutor) -> None:
-        self.allow_private = allow_private
-        self._resolver = resolver
-        self._inner = httpcore.SyncBackend()
-
-    def _addresses(self, host: str, port: int, timeout: float | None) -> tuple[list[str], bool]:
-        try:
-            return [str(ipaddress.ip_address(host))], True
-        except ValueError:
-            pass
-        if not self.allow_private and (host == "localhost" or host.endswith(".localhost")):
-            raise AddressRefused(f"{host} is a loopback name")
-        lookup = self._resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
-        try:
-            infos = lookup.result(_left(timeout, httpcore.ConnectTimeout))
-        except FutureTimeout:
-            raise httpcore.ConnectTimeout(f"resolving {host} took too long") from None
-        except OSError as e:
-            raise httpcore.ConnectError(f"{host} could not be resolved ({e})") from None
-        return list(dict.fromkeys(str(info[4][0]) for info in infos)), False
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[typing.Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addrs, literal = self._addresses(host, port, timeout)
-        if not addrs:
-            raise httpcore.ConnectError(f"{host} resolves to no address")
-        if not self.allow_private:
-            for a in addrs:
-                try:
-                    check_address(a)
-                except Refused as e:
-                    raise AddressRefused(e.reason if literal else f"{host} resolves to {e.reason}") from None
-        error: Exception | None = None
-        for a in addrs:
-            try:
-                stream = self._inner.connect_tcp(a, port, _left(timeout, httpcore.ConnectTimeout), local_address,
-                                                 socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                error = e
-                continue
-            if not self.allow_private:
-                peer = stream.get_extra_info("server_addr")
-                try:
-                    check_address(peer[0] if peer else "")
-                except (Refused, ValueError) as e:
-                    stream.close()
-                    raise AddressRefused(f"connected to a refused address: {e}") from None
-            return _Stream(stream)
-        assert error is not None
-        raise error
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise AddressRefused("unix sockets are not webhook destinations")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return
+    reason = address_refusal(ip)
+    if reason:
+        raise AddressRefused(f"{ip} is not a public address ({reason})")

@@ -15,10 +15,13 @@ Delivery discipline:
 
 Isolation (one receiver must not stall the others):
 
+* the senders are coroutines on one event loop (aiohttp's client: one kept-alive
+  connection pool per subscription), not threads: an attempt waiting on a receiver
+  costs no thread, and a hanging receiver holds only its own subscription's slots;
 * every attempt has a TOTAL deadline (``timeout_seconds``) over resolving, connecting,
-  sending and the whole response: each blocking step is given only the time left
-  (urlpolicy.deadline), so however slowly a receiver drips bytes the attempt fails
-  when the deadline passes, and httpcore closes its connection;
+  sending and the whole response (``asyncio.timeout`` around all of it), so however
+  slowly a receiver drips bytes the attempt fails when the deadline passes, and its
+  connection is closed;
 * each outcome is recorded as soon as it is known (outcomes are batched by what
   finished in the last ``record_interval``), not when a whole round is done;
 * at most ``per_subscription`` deliveries of one subscription are in flight in a
@@ -32,6 +35,11 @@ Isolation (one receiver must not stall the others):
 * the destination's address is checked at send time (urlpolicy.py): a subscription
   may reach non-public addresses only if the operator allowed it.
 
+Cost (bench/webhooks.py measures a worker against a bare client posting the same signed
+bodies): the RSA signature, the largest part of a delivery's CPU, is made on a few
+signer threads (cryptography releases the GIL while it signs, so signing runs beside
+the event loop and the claims); the claim's statements are built once.
+
 The scheduler emits ``sale_started`` / ``sale_ended`` once per definition per
 transition (a definition remembers the boundary it emitted for, so a restart after
 downtime emits exactly one catch-up event, and a moved sale period re-plans), and
@@ -40,8 +48,10 @@ expires overdue reservations.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import os
 import random
 import threading
 import time
@@ -51,19 +61,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import httpcore
+import aiohttp
+import yarl
 from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..db import Database, now
 from ..outbox.models import OutboxEvent, WebhookDelivery, WebhookSubscription
-from . import signing, urlpolicy
+from . import sending, signing, urlpolicy
 
 log = logging.getLogger("boxoffice.worker")
 # A receiver's answer is read (so that the connection can be kept alive) up to this
 # many bytes; beyond it the connection is dropped. Only the status counts.
 MAX_RESPONSE_BYTES = 64 * 1024
-HEADERS = [(b"Content-Type", b"text/plain"), (b"User-Agent", b"Boxoffice-Webhooks/1")]
+HEADERS = {"Content-Type": "text/plain", "User-Agent": "Boxoffice-Webhooks/1"}
 
 
 @dataclass
@@ -113,16 +124,61 @@ def backoff(attempts: int, s: WorkerSettings) -> float:
     return random.uniform(0, min(s.backoff_cap, s.backoff_base * 2**attempts))
 
 
-def _claimable(t: dt.datetime) -> Any:
-    D = WebhookDelivery
-    return and_(D.status == "PENDING", D.next_attempt_date <= t, or_(D.lease_until.is_(None), D.lease_until <= t))
+# --- claiming: statements built once ---------------------------------------------------
+#
+# Every claim runs the same few statements. They are built here once, on the Core tables,
+# with bound parameters: a statement built per call cost more CPU (constructing the
+# expression, its cache key, the ORM's compile step) than the database spent running it.
+
+_TABLE = cast(Table, WebhookDelivery.__table__)
+_T = _TABLE.c
+_SUBS = cast(Table, WebhookSubscription.__table__).c
+_EVENTS = cast(Table, OutboxEvent.__table__).c
+_EARLIER = _TABLE.alias("earlier")
+_AT = bindparam("t", type_=_T.next_attempt_date.type)
+_CLAIMABLE = and_(_T.status == "PENDING", _T.next_attempt_date <= _AT, or_(_T.lease_until.is_(None), _T.lease_until <= _AT))
+# an earlier delivery of the same entity to the same subscription is still pending
+_BLOCKED = exists().where(
+    _EARLIER.c.subscription_id == _T.subscription_id,
+    _EARLIER.c.entity_id == _T.entity_id,
+    _EARLIER.c.id < _T.id,
+    _EARLIER.c.status == "PENDING",
+)
+_EXCLUDED = _T.subscription_id.not_in(bindparam("exclude", expanding=True))
+_DUE = {
+    False: select(_T.id).where(_CLAIMABLE).limit(1),
+    True: select(_T.id).where(_CLAIMABLE, _EXCLUDED).limit(1),
+}
+
+
+def _candidates(excluding: bool, after: bool) -> Any:
+    stmt = select(_T.id, _T.subscription_id, _T.attempts).where(_CLAIMABLE, ~_BLOCKED)
+    if excluding:
+        stmt = stmt.where(_EXCLUDED)
+    if after:
+        stmt = stmt.where(_T.id > bindparam("after"))
+    return stmt.order_by(_T.id).limit(bindparam("n")).with_for_update(skip_locked=True)
+
+
+_CANDIDATES = {(e, a): _candidates(e, a) for e in (False, True) for a in (False, True)}
+_LEASE = (
+    update(_TABLE).where(_T.id.in_(bindparam("ids", expanding=True)))
+    .values(lease_until=bindparam("lease", type_=_T.lease_until.type))
+)
+_JOBS = (
+    select(_T.id, _SUBS.url, _SUBS.allow_private, _EVENTS.event_type, _EVENTS.site_id, _EVENTS.payload,
+           _EVENTS.identity)
+    .join(_SUBS.id.table, _SUBS.id == _T.subscription_id)
+    .join(_EVENTS.position.table, _EVENTS.position == _T.outbox_position)
+    .where(_T.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def due_exists(session: Session, t: dt.datetime, exclude: Collection[str] = ()) -> bool:
-    probe = select(WebhookDelivery.id).where(_claimable(t))
+    params: dict[str, Any] = {"t": t}
     if exclude:
-        probe = probe.where(WebhookDelivery.subscription_id.not_in(sorted(exclude)))
-    return session.execute(probe.limit(1)).first() is not None
+        params["exclude"] = sorted(exclude)
+    return session.connection().execute(_DUE[bool(exclude)], params).first() is not None
 
 
 def claim(
@@ -138,33 +194,29 @@ def claim(
     ``quota(subscription)`` (``s.per_subscription``) of any one subscription and none
     of the ``exclude``d ones.
 
-    Candidates are read ``s.batch`` at a time, locked (``SKIP LOCKED``: another worker's
-    claim is not waited for); a subscription that reaches its quota is left out of the
-    next read, so that a long backlog of one subscription cannot hide the others'
-    deliveries behind it."""
-    D = WebhookDelivery
+    Candidates are read ``s.batch`` at a time (fewer when less is wanted), locked
+    (``SKIP LOCKED``: another worker's claim is not waited for); a subscription that
+    reaches its quota is left out of the next read, so that a long backlog of one
+    subscription cannot hide the others' deliveries behind it."""
+    conn = session.connection()
     limit = s.batch if limit is None else limit
     quota = quota or (lambda _: s.per_subscription)
-    earlier = aliased(WebhookDelivery)
-    blocked = exists().where(
-        earlier.subscription_id == D.subscription_id,
-        earlier.entity_id == D.entity_id,
-        earlier.id < D.id,
-        earlier.status == "PENDING",
-    )
     full: set[str] = set(exclude)
     taken: list[tuple[int, str, int]] = []
     counts: Counter[str] = Counter()
     after: int | None = None
+    # read a little more than wanted (some may be over their subscription's quota), not
+    # a whole batch for a handful
+    n = min(s.batch, max(2 * limit, 16))
     for _ in range(4):
         if len(taken) >= limit:
             break
-        stmt = select(D.id, D.subscription_id, D.attempts).where(_claimable(t), ~blocked)
+        params: dict[str, Any] = {"t": t, "n": n}
         if full:
-            stmt = stmt.where(D.subscription_id.not_in(sorted(full)))
+            params["exclude"] = sorted(full)
         if after is not None:
-            stmt = stmt.where(D.id > after)
-        rows = session.execute(stmt.order_by(D.id).limit(s.batch).with_for_update(skip_locked=True)).all()
+            params["after"] = after
+        rows = conn.execute(_CANDIDATES[bool(full), after is not None], params).all()
         for did, sub, attempts in rows:
             if sub in full:
                 continue
@@ -175,26 +227,15 @@ def claim(
             taken.append((did, sub, attempts))
             if len(taken) >= limit:
                 break
-        if len(rows) < s.batch:
+        if len(rows) < n:
             break
         after = rows[-1][0]
     if not taken:
         return []
     ids = [d for d, _, _ in taken]
     lease = t + dt.timedelta(seconds=s.lease_seconds)
-    session.execute(
-        update(D).where(D.id.in_(ids)).values(lease_until=lease).execution_options(synchronize_session=False)
-    )
-    info = {
-        row[0]: row[1:]
-        for row in session.execute(
-            select(D.id, WebhookSubscription.url, WebhookSubscription.allow_private, OutboxEvent.event_type,
-                   OutboxEvent.site_id, OutboxEvent.payload, OutboxEvent.identity)
-            .join(WebhookSubscription, WebhookSubscription.id == D.subscription_id)
-            .join(OutboxEvent, OutboxEvent.position == D.outbox_position)
-            .where(D.id.in_(ids))
-        ).all()
-    }
+    conn.execute(_LEASE, {"ids": ids, "lease": lease})
+    info = {row[0]: row[1:] for row in conn.execute(_JOBS, {"ids": ids}).all()}
     jobs = []
     for did, sub, attempts in taken:
         if did in info:
@@ -244,8 +285,6 @@ class _Health:
     seen: float = field(default_factory=time.monotonic)
 
 
-_TABLE = cast(Table, WebhookDelivery.__table__)
-_T = _TABLE.c
 _DELIVERED = (
     update(_TABLE)
     .where(_T.id == bindparam("b_id"), _T.lease_until == bindparam("b_lease", type_=_T.lease_until.type))
@@ -266,10 +305,12 @@ _RELEASED = (
 
 
 class _Sub:
-    """A subscription's sending state in this worker: its queue and connections."""
+    """A subscription's sending state in this worker: its queue and connections (an
+    aiohttp session, made on the event loop at its first attempt)."""
 
-    def __init__(self, pool: httpcore.ConnectionPool) -> None:
-        self.pool = pool
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self.session: aiohttp.ClientSession | None = None
         self.queue: deque[Job] = deque()
         self.sending = 0
         self.used = time.monotonic()
@@ -278,10 +319,10 @@ class _Sub:
 class Worker:
     """Delivers the outbox.
 
-    Sending: a pool of ``concurrency`` sender threads; each subscription has its own
-    queue, at most ``per_subscription`` of its deliveries handed to the senders at a
-    time, and its own connections (an httpcore pool, kept alive between deliveries).
-    Each attempt runs under a total deadline (urlpolicy.deadline). Claiming and recording
+    Sending: coroutines on one event loop (its own thread), at most ``concurrency`` in
+    flight; each subscription has its own queue, at most ``per_subscription`` of its
+    deliveries handed to the loop at a time, and its own connections (an aiohttp session,
+    kept alive between deliveries). Each attempt runs under a total deadline. Claiming and recording
     happen in the caller's thread: :meth:`serve` (the loop `Background` runs) claims
     whenever there is room and records outcomes as they come; :meth:`run_once` is one
     synchronous claim-send-record round, for tests and tools.
@@ -304,64 +345,102 @@ class Worker:
         self._health: dict[str, _Health] = {}
         self._subs: dict[tuple[str, bool], _Sub] = {}
         self._wake = threading.Event()
+        self._tasks: set[asyncio.Task[None]] = set()  # on the loop
+        self._found = False  # the last claim found deliveries (so the next skips the probe)
         self._committed = False
         self._closing = False
         self._serving = False  # serve() pauses a failing subscription; run_once() sends what it claimed
         self._recorded_subs: set[str] = set()  # subscriptions with outcomes recorded since the last claim
-        self._senders = ThreadPoolExecutor(self.s.concurrency, thread_name_prefix="boxoffice-deliver")
         self._resolver = ThreadPoolExecutor(4, thread_name_prefix="boxoffice-resolve")
-        # per policy: what the connections of a subscription may reach (urlpolicy.Backend)
-        self._backends = {
-            False: urlpolicy.Backend(False, self._resolver),
-            True: urlpolicy.Backend(True, self._resolver),
-        }
+        self._signers = ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="boxoffice-sign")
+        # the senders' event loop, in a thread of its own
+        self._loop = asyncio.new_event_loop()
+        self._slots = asyncio.Semaphore(self.s.concurrency)  # deliveries in flight, all subscriptions
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="boxoffice-deliver", daemon=True)
+        self._loop_thread.start()
 
-    # --- sending (sender threads) -----------------------------------------------------
+    # --- sending (the event loop's thread) -------------------------------------------
 
-    def _attempt(self, job: Job, pool: httpcore.ConnectionPool) -> str | None:
+    def _session(self, sub: _Sub) -> aiohttp.ClientSession:
+        """The subscription's connections (on the loop): never shared with another
+        subscription (nor across policies), at most as many as it may have in flight,
+        resolved and checked by sending.Connector; no cookies kept, no redirect
+        followed, no proxy from the environment, the answer not decompressed."""
+        if sub.session is None:
+            connector = sending.Connector(allow_private=sub.allow_private, resolver_pool=self._resolver,
+                                            limit=self.s.per_subscription, keepalive_timeout=5.0)
+            sub.session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False, auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None), skip_auto_headers=("Accept", "Accept-Encoding"),
+            )
+        return sub.session
+
+    def _sign(self, job: Job) -> bytes:
+        env = signing.envelope(job.event_type, job.site_id, job.payload, job.identity)
+        return signing.sign(self.key_id, self.private_key, env).encode()
+
+    async def _attempt(self, job: Job, sub: _Sub) -> str | None:
         """None on success, else the error to record (never the body or the token)."""
         try:
             urlpolicy.parse(job.url)
+            urlpolicy.check_literal(yarl.URL(job.url).raw_host or "", allow_private=sub.allow_private)
         except urlpolicy.Refused as e:
             return f"Refused: the URL {e.reason}"
+        except urlpolicy.AddressRefused as e:
+            return f"Refused: {e}"
         limit = self.s.timeout_seconds
-        ext = {"timeout": {"connect": limit, "read": limit, "write": limit, "pool": limit}}
         try:
-            env = signing.envelope(job.event_type, job.site_id, job.payload, job.identity)
-            token = signing.sign(self.key_id, self.private_key, env).encode()
-            with urlpolicy.deadline(limit), pool.stream(
-                "POST", job.url, headers=HEADERS, content=token, extensions=ext
-            ) as r:
-                got = 0
-                for chunk in r.iter_stream():
-                    got += len(chunk)
-                    if got > MAX_RESPONSE_BYTES:
-                        break
-                status = r.status
-        except httpcore.TimeoutException:
+            # the RSA signature (~1 ms of CPU) is made off the loop, on the signer threads:
+            # cryptography releases the GIL while it signs, so it runs beside the loop
+            # (and the claims) on another core, and the loop keeps sending meanwhile
+            token = await asyncio.get_running_loop().run_in_executor(self._signers, self._sign, job)
+            async with asyncio.timeout(limit):
+                session = self._session(sub)
+                async with session.post(job.url, data=token, headers=HEADERS, allow_redirects=False) as r:
+                    got = 0
+                    while chunk := await r.content.readany():
+                        got += len(chunk)
+                        if got > MAX_RESPONSE_BYTES:
+                            r.close()  # not worth keeping: the connection goes
+                            break
+                    status = r.status
+        except TimeoutError:
             return f"Timeout: no complete answer within {limit:g} s"
         except urlpolicy.AddressRefused as e:
             return f"Refused: {e}"
+        except aiohttp.ClientConnectorDNSError as e:
+            return f"ConnectError: {e.os_error}"[:500]
         except Exception as e:  # noqa: BLE001 - any failure is this delivery's, recorded and retried
             return (f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)[:500]
         return None if 200 <= status < 300 else f"HTTP {status}"
 
-    def _run(self, job: Job, sub: _Sub) -> None:
+    async def _run(self, job: Job, sub: _Sub) -> None:
         error: str | None = None
         release = True
         started = time.monotonic()
         try:
-            with self._lock:
-                h = self._health.get(job.subscription_id)
-                paused = self._serving and h is not None and h.paused_until > started
-            left = (job.lease_until - now()).total_seconds()
-            # its receiver just failed, or the lease is nearly gone, or we are stopping:
-            # hand it back unattempted
-            if not (paused or self._closing or left < min(self.s.timeout_seconds, self.s.lease_seconds / 2)):
-                error = self._attempt(job, sub.pool)
-                release = False
+            async with self._slots:
+                started = time.monotonic()
+                with self._lock:
+                    h = self._health.get(job.subscription_id)
+                    paused = self._serving and h is not None and h.paused_until > started
+                left = (job.lease_until - now()).total_seconds()
+                # its receiver just failed, or the lease is nearly gone, or we are stopping:
+                # hand it back unattempted
+                if not (paused or self._closing or left < min(self.s.timeout_seconds, self.s.lease_seconds / 2)):
+                    release = False
+                    error = await self._attempt(job, sub)
+        except BaseException as e:  # cancelled at close: recorded as failed, so it goes again
+            error = error or f"{type(e).__name__}: interrupted"
+            raise
         finally:
             self._finish(Outcome(job, error, release, seconds=time.monotonic() - started), sub)
+
+    def _start(self, job: Job, sub: _Sub) -> None:
+        # on the loop: keep a reference until it finishes (the loop keeps only a weak one)
+        task = self._loop.create_task(self._run(job, sub))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _finish(self, o: Outcome, sub: _Sub) -> None:
         job = o.job
@@ -399,7 +478,7 @@ class Worker:
                 self._sending -= 1
                 continue
             sub.sending += 1
-            self._senders.submit(self._run, job, sub)
+            self._loop.call_soon_threadsafe(self._start, job, sub)
 
     def _submit(self, jobs: list[Job]) -> None:
         with self._lock:
@@ -409,12 +488,7 @@ class Worker:
                 key = (job.subscription_id, job.allow_private or self.s.allow_private_urls)
                 sub = self._subs.get(key)
                 if sub is None:
-                    # its own connections: never shared with another subscription (nor
-                    # across policies), at most as many as it may have in flight
-                    sub = self._subs[key] = _Sub(httpcore.ConnectionPool(
-                        max_connections=self.s.per_subscription, keepalive_expiry=5.0,
-                        network_backend=self._backends[key[1]],
-                    ))
+                    sub = self._subs[key] = _Sub(key[1])
                 sub.queue.append(job)
                 touched.append(sub)
             self._held_total += len(jobs)
@@ -423,9 +497,9 @@ class Worker:
                 self._dispatch(sub)
             idle = [k for k, sub in self._subs.items() if not sub.sending and not sub.queue
                     and time.monotonic() - sub.used > 60]
-            pools = [self._subs.pop(k).pool for k in idle]
-        for pool in pools:  # idle for a minute: its kept-alive connections are closed
-            pool.close()
+            sessions = [sub.session for sub in (self._subs.pop(k) for k in idle) if sub.session is not None]
+        for session in sessions:  # idle for a minute: its kept-alive connections are closed
+            asyncio.run_coroutine_threadsafe(session.close(), self._loop)
 
     # --- claiming and recording (the caller's thread) --------------------------------
 
@@ -452,7 +526,9 @@ class Worker:
                     del self._health[sub]
         if room <= 0:
             return 0
-        if not self.db.read(lambda s: due_exists(s, now(), exclude)):  # a worker with nothing to take writes nothing
+        # a worker with nothing to take writes nothing: when its last claim came back
+        # empty it first looks (one read-only probe) before it claims (a write)
+        if not self._found and not self.db.read(lambda s: due_exists(s, now(), exclude)):
             return 0
 
         def q(sub: str) -> int:
@@ -461,6 +537,7 @@ class Worker:
         self._recorded_subs.clear()
 
         jobs = self.db.write(lambda s: claim(s, now(), self.s, limit=room, quota=q, exclude=exclude))
+        self._found = bool(jobs)
         if jobs:
             self._submit(jobs)
         return len(jobs)
@@ -602,14 +679,28 @@ class Worker:
         self._closing = True
         with self._sent:
             self._sent.wait_for(lambda: self._sending == 0, timeout=self.s.timeout_seconds + 1)
-        self._senders.shutdown(wait=True)
+        with self._lock:
+            sessions = [sub.session for sub in self._subs.values() if sub.session is not None]
+            self._subs.clear()
+
+        async def shut() -> None:
+            for task in list(self._tasks):  # past their deadline only if the loop was starved
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for session in sessions:
+                await session.close()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shut(), self._loop).result(timeout=10)
+        except Exception:
+            log.exception("closing the webhook connections failed")
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop_thread.join(timeout=10)
+        if not self._loop.is_running():
+            self._loop.close()
         self._resolver.shutdown(wait=False, cancel_futures=True)
+        self._signers.shutdown(wait=False, cancel_futures=True)
         try:
             self.flush()
         except Exception:
             log.exception("recording the last outcomes failed (those deliveries go again after their lease)")
-        with self._lock:
-            pools = [sub.pool for sub in self._subs.values()]
-            self._subs.clear()
-        for pool in pools:
-            pool.close()

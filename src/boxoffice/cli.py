@@ -42,6 +42,8 @@ def _serve(args: argparse.Namespace) -> int:
             print("boxoffice: --tls-cert and --tls-key go together", file=sys.stderr)
             return 2
         tls = {"ssl_certfile": args.tls_cert, "ssl_keyfile": args.tls_key}
+    if args.server == "granian":
+        return _serve_granian(args, host, args.port or settings.port, tls, args.forwarded_allow_ips or settings.forwarded_allow_ips)
     uvicorn.run(
         "boxoffice.app:create_app",
         factory=True,
@@ -61,6 +63,63 @@ def _serve(args: argparse.Namespace) -> int:
         **tls,  # type: ignore[arg-type]
     )
     return 0
+
+
+def _serve_granian(args: argparse.Namespace, host: str, port: int, tls: dict[str, str], forwarded: str) -> int:
+    """`boxoffice serve --server granian`: the same app under Granian (a Rust HTTP
+    server; its ASGI interface). Measured against uvicorn by bench/flash_sale.py
+    --servers uvicorn,granian (README, Benchmarks); uvicorn stays the default. Granian's
+    own access log is never turned on: it would not redact signed links' query values
+    (logs.py); BOXOFFICE_LOG_FORMAT=json's boxoffice.request lines still come."""
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    os.environ["BOXOFFICE_FORWARDED_ALLOW_IPS"] = forwarded  # read by each worker's _granian_app
+    ssl: dict[str, Any] = {}
+    if tls:
+        from granian.constants import SSLProtocols
+
+        ssl = {"ssl_cert": Path(tls["ssl_certfile"]), "ssl_key": Path(tls["ssl_keyfile"]),
+               "ssl_protocol_min": SSLProtocols.tls12}
+    Server(
+        "boxoffice.cli:_granian_app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        loop=Loops.uvloop,
+        log_level=LogLevels(args.log_level.lower()),
+        # JSON logs: boxoffice's and granian's lines one JSON object each; text: granian's own
+        log_dictconfig=_granian_json_logs() if get_settings().log_format == "json" else None,
+        log_access=False,
+        workers_kill_timeout=5,  # open event streams never finish by themselves
+        **ssl,
+    ).serve()
+    return 0
+
+
+def _granian_json_logs() -> dict[str, Any]:
+    from .logs import uvicorn_log_config
+
+    config = uvicorn_log_config("json")
+    for name in ("_granian", "granian.access"):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+def _granian_app() -> Any:
+    """The app for Granian's workers, behind the X-Forwarded-* handling uvicorn does
+    itself (granian.utils.proxies, trusting BOXOFFICE_FORWARDED_ALLOW_IPS)."""
+    from importlib import import_module
+
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    # by name, as uvicorn.run is given "boxoffice.app:create_app": cli and app are the
+    # face's two independent halves (pyproject's layers)
+    app = import_module("boxoffice.app").create_app()
+    return wrap_asgi_with_proxy_headers(app, os.environ.get("BOXOFFICE_FORWARDED_ALLOW_IPS", "127.0.0.1"))
 
 
 def _self_signed(directory: Path, host: str) -> dict[str, str]:
@@ -420,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--workers", type=int, default=1)
     s.add_argument("--log-level", default="info")
     s.add_argument("--no-access-log", dest="access_log", action="store_false")
+    s.add_argument(
+        "--server", choices=["uvicorn", "granian"], default="uvicorn",
+        help="the HTTP server: uvicorn (uvloop, httptools; default) or granian (README, Benchmarks, compares them)",
+    )
     s.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM, the chain)")
     s.add_argument("--tls-key", help="... and this private key (PEM)")
     s.add_argument(

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     threads: int = 8
     # Database connections per process (at least `threads`); SQLite ignores it.
     db_pool_size: int = 10
+    # Group commit (Create Ticket Reservation): under load, how long a batch waits for
+    # more calls before it starts, in milliseconds (0: never; bench/flash_sale.py --lingers).
+    group_commit_linger_ms: float = 0.0
     # How long a resolved API key is trusted without asking the database again.
     # Revoking a key therefore takes effect within this many seconds.
     auth_cache_seconds: float = 30.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +29,27 @@ class GroupCommit(Generic[In, Out]):
     that item's caller receives (a refusal of one call must not write or refuse its
     neighbours; ``run`` decides each before writing any). If ``run`` itself raises,
     every item is run again alone, so one bad call cannot fail the others.
+
+    ``linger`` (seconds; default BOXOFFICE_GROUP_COMMIT_LINGER_MS): under load (the
+    previous batch had more than one call) a batch waits this long for more calls
+    before it starts; a lone call never waits. Off by default: bench/flash_sale.py
+    --lingers measures it (README, Benchmarks).
     """
 
-    def __init__(self, run: Callable[[list[In]], list[Out | BaseException]], name: str, max_batch: int = 128) -> None:
+    def __init__(
+        self,
+        run: Callable[[list[In]], list[Out | BaseException]],
+        name: str,
+        max_batch: int = 128,
+        linger: float | None = None,
+    ) -> None:
         self.run, self.max_batch = run, max_batch
+        if linger is None:
+            from .config import get_settings
+
+            linger = get_settings().group_commit_linger_ms / 1000
+        self.linger = linger
+        self._last = 0  # size of the previous batch
         self._queue: deque[tuple[In, asyncio.Future[Out], asyncio.AbstractEventLoop]] = deque()
         self._lock = threading.Lock()
         self._busy = False
@@ -57,7 +75,12 @@ class GroupCommit(Generic[In, Out]):
                     if not self._queue:
                         self._busy = False
                         return
+                    wait = self.linger > 0 and self._last > 1 and len(self._queue) < self.max_batch
+                if wait:
+                    time.sleep(self.linger)
+                with self._lock:
                     batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                self._last = len(batch)
                 outcomes = self._outcomes([item for item, _, _ in batch])
                 by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Out], Any]]] = {}
                 for (_, fut, loop), outcome in zip(batch, outcomes, strict=True):

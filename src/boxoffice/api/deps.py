@@ -30,11 +30,30 @@ async def _database(request: Request) -> Database:
 DB = Annotated[Database, Depends(_database)]
 
 
-async def _principal(request: Request) -> Principal:
-    """Async so that a cached key costs no thread hop; a miss asks the database in the pool."""
-    raw = request.headers.get("authorization", "").strip()
+def _key(authorization: str) -> str:
+    raw = authorization.strip()
     if raw[:7].lower() == "bearer ":
         raw = raw[7:].strip()
+    return raw
+
+
+def cached_principal(state: Any, authorization: str, site: str | None) -> Principal | None:
+    """The caller, when its key is in this process's cache (within
+    ``auth_cache_seconds``) and belongs to the ``wix-site-id`` site; else None, and
+    :func:`_principal` decides (a missing or unknown key, a miss, another site). The hot
+    routes' lean path (reservations/routes.py) asks this, so both agree by construction."""
+    raw = _key(authorization)
+    if not raw:
+        return None
+    principal = cached(raw, state.settings.auth_cache_seconds)[1]
+    if principal is None or (site and site != principal.site_id):
+        return None
+    return principal
+
+
+async def _principal(request: Request) -> Principal:
+    """Async so that a cached key costs no thread hop; a miss asks the database in the pool."""
+    raw = _key(request.headers.get("authorization", ""))
     if not raw:
         raise Unauthenticated("Missing Authorization header")
     h, principal = cached(raw, request.app.state.settings.auth_cache_seconds)
@@ -58,13 +77,21 @@ def require(*any_of: Permission, staff: bool = False) -> Any:
     it to the events the staff member is assigned to (identity.py)."""
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.is_staff:
-            if staff:
-                return principal
-            raise PermissionDenied("A staff member may only check tickets in and read the tickets and orders of its events")
-        if not principal.can(*any_of):
-            names = " or ".join(f'"{p.value}"' for p in any_of)
-            raise PermissionDenied(f"This method requires the {names} permission")
+        refusal = refused(principal, any_of, staff)
+        if refusal is not None:
+            raise refusal
         return principal
 
     return Depends(check)
+
+
+def refused(principal: Principal, any_of: tuple[Permission, ...], staff: bool = False) -> PermissionDenied | None:
+    """Why :func:`require` refuses this caller, or None when it admits it."""
+    if principal.is_staff:
+        if staff:
+            return None
+        return PermissionDenied("A staff member may only check tickets in and read the tickets and orders of its events")
+    if not principal.can(*any_of):
+        names = " or ".join(f'"{p.value}"' for p in any_of)
+        return PermissionDenied(f"This method requires the {names} permission")
+    return None

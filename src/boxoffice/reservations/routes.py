@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
-from ..api.deps import DB, require
-from ..api.http import JSON
+from ..api.deps import DB, cached_principal, refused, require
+from ..api.http import JSON, header, lean
+from ..errors import WixError
 from ..groupcommit import GroupCommit
 from ..identity import Permission, Principal
 from . import service, wire
@@ -26,7 +29,6 @@ router = APIRouter(tags=["Ticket Reservations"])
 Buyer = require(*Permission)
 
 
-@router.post("/v1/ticket-reservations", response_model=TicketReservationResponse, summary="Create Ticket Reservation")
 async def create_ticket_reservation(
     request: Request, body: CreateTicketReservationRequest, principal: Principal = Buyer
 ) -> JSON:
@@ -38,6 +40,46 @@ async def create_ticket_reservation(
     # this handler only queues the call and awaits its outcome
     reserve: GroupCommit = request.app.state.reserve
     return JSON({"ticketReservation": await reserve(service.NewReservation(principal, body))})
+
+
+_BUYER = tuple(Permission)
+_JSON_TYPES = (None, "application/json")
+
+
+async def _create_fast(scope: Scope, body: bytes) -> JSON | None:
+    """Create Ticket Reservation's lean path (a flash sale is thousands of these a
+    second): a cached key of this site with the permission, and a JSON body that
+    validates, go straight to the group commit; anything else (no or unknown key,
+    another site, a staff key, another content type, an invalid body) returns None
+    before acting, and :func:`create_ticket_reservation` runs as usual and answers it
+    (the 401/403/400 envelopes are built in one place). One parse-and-validate
+    (``model_validate_json``, pydantic-core) instead of ``json.loads`` plus validation,
+    and no request object or dependency graph: measured in bench/flash_sale.py."""
+    ctype = header(scope, b"content-type")
+    if (ctype.split(";", 1)[0].strip().lower() if ctype is not None else None) not in _JSON_TYPES or not body:
+        return None
+    state = scope["app"].state
+    principal = cached_principal(state, header(scope, b"authorization") or "", header(scope, b"wix-site-id"))
+    if principal is None or refused(principal, _BUYER) is not None:
+        return None
+    try:
+        request = CreateTicketReservationRequest.model_validate_json(body)
+    except ValidationError:
+        return None
+    try:
+        return JSON({"ticketReservation": await state.reserve(service.NewReservation(principal, request))})
+    except WixError as e:  # as api/errors.py answers it
+        return JSON(e.body(), status_code=e.status)
+
+
+router.add_api_route(
+    "/v1/ticket-reservations",
+    create_ticket_reservation,
+    methods=["POST"],
+    response_model=TicketReservationResponse,
+    summary="Create Ticket Reservation",
+    route_class_override=lean(_create_fast),
+)
 
 
 def _wire(r, lines) -> dict:  # type: ignore[no-untyped-def]

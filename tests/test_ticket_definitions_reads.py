@@ -1,0 +1,102 @@
+"""Get Ticket Definition's served path (routes._get_direct, service._PgGet): the same
+answers and refusals as a FastAPI-solved route, one read, on both databases."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import fastapi.routing
+import pytest
+from sqlalchemy import update
+
+from boxoffice.identity import IdentityType, Permission, Principal
+from boxoffice.ticket_definitions import service
+from boxoffice.ticket_definitions.models import TicketDefinition
+from tests.helpers import TD, create_event, create_td
+
+
+def _refusal(r, status: int) -> dict:
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def test_get_row_is_the_core_row(api, database):
+    """The driver's row (PostgreSQL) equals what Core reads, value for value: aware UTC
+    timestamps, parsed JSON, booleans, NULLs."""
+    ev = create_event(api)
+    td = create_td(api, ev["id"], extendedFields={"namespaces": {"_user_fields": {"color": "red"}}},
+                   pricingMethod={"pricingOptions": {"optionDetails": [
+                       {"name": "Adult", "price": {"value": "20", "currency": "USD"}},
+                       {"name": "Child", "price": {"value": "10", "currency": "USD"}}]}})
+    later = dt.datetime(2030, 1, 2, 3, 4, 5, 123000, tzinfo=dt.UTC)
+    with database.session(write=True) as s:
+        s.execute(update(TicketDefinition).where(TicketDefinition.id == td["id"]).values(
+            sale_end=later, next_hold_expiry=later, sold_count=1))
+    principal = Principal(site_id=api.site, identity_type=IdentityType.APP, identity_id="x", permissions=frozenset(Permission))
+    with database.reading() as conn:
+        got = service.get(conn, principal, td["id"])
+        core = conn.execute(service._GET, {"id": td["id"], "site": api.site}).first()
+    assert tuple(got) == tuple(core)
+    assert got.sale_end == later and got.sale_end.tzinfo is not None
+    assert got.price_options[1]["name"] == "Child" and got.extended_fields["namespaces"]["_user_fields"]["color"] == "red"
+    assert got.hidden is False and got.sold_count == 1
+    with database.reading() as conn:
+        other = Principal(site_id="another-site", identity_type=IdentityType.APP, identity_id="x", permissions=frozenset(Permission))
+        with pytest.raises(Exception, match="not found"):
+            service.get(conn, other, td["id"])
+
+
+def test_get_is_served_without_fastapis_dependency_solver(api, monkeypatch):
+    """The Get route answers without FastAPI solving dependencies per request (the layer
+    it skips); another route still goes through it (the patch is effective)."""
+    ev = create_event(api)
+    td = create_td(api, ev["id"])
+
+    def refuse(*_a, **_k):
+        raise AssertionError("solve_dependencies was called")
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", refuse)
+    r = api.get(f"{TD}/{td['id']}?fields=SALES_DETAILS")
+    assert r.status_code == 200, r.text
+    assert r.json()["ticketDefinition"]["salesDetails"]["unsoldCount"] == 3
+    with pytest.raises(AssertionError, match="solve_dependencies"):
+        api.post(f"{TD}/query", {"query": {}})
+
+
+def test_get_answers_and_refusals_are_the_routes(api, make_api):
+    ev = create_event(api)
+    td = create_td(api, ev["id"])
+    path = f"{TD}/{td['id']}"
+    # the fieldsets: repeated keys, `.r`, each unknown one refused as FastAPI refused it
+    t = api.get(f"{path}?fields=SALES_DETAILS&fields=EVENT_DETAILS").json()["ticketDefinition"]
+    assert t["salesDetails"]["unsoldCount"] == 3 and t["eventDetails"]["title"] == ev["title"]
+    dotr = base64.urlsafe_b64encode(json.dumps({"fields": ["EVENT_DETAILS"]}).encode()).decode().rstrip("=")
+    t = api.get(path, params={".r": dotr}).json()["ticketDefinition"]
+    assert "eventDetails" in t and "salesDetails" not in t
+    body = _refusal(api.get(f"{path}?fields=SALES_DETAILS&fields=NOPE"), 400)
+    fv = body["details"]["validationError"]["fieldViolations"]
+    assert [v["field"] for v in fv] == ["fields[1]"] and "SALES_DETAILS" in fv[0]["description"]
+    _refusal(api.get(f"{path}?fields=SALES_DETAILS,EVENT_DETAILS"), 400)  # one value, as before
+    bad_r = base64.urlsafe_b64encode(json.dumps({"fields": ["NOPE"]}).encode()).decode().rstrip("=")
+    assert _refusal(api.get(path, params={".r": bad_r}), 400)["details"]["validationError"]["fieldViolations"][0][
+        "field"] == "fields"
+    # the key and its permission, before anything is read
+    assert _refusal(api.client.get(path), 401)
+    assert _refusal(api.client.get(path, headers={"Authorization": "not-a-key"}), 401)
+    assert _refusal(api.get(path, headers={"wix-site-id": "someone-else"}), 403)
+    no_perm = make_api(permissions={Permission.READ_EVENTS})
+    assert "Manage Ticket Definitions" in _refusal(no_perm.get(path), 403)["message"]
+    assert make_api(permissions={Permission.MANAGE_ORDERS}).get(path).status_code == 200
+    # another site's definition is not found, as an unknown id
+    err = _refusal(make_api(site="site-b").get(path), 404)["details"]["applicationError"]
+    assert err["code"] == "TICKET_DEFINITION_NOT_FOUND"
+
+
+def test_get_is_documented_as_before(client):
+    op = client.get("/openapi.json").json()["paths"]["/events-ticket-definitions/v3/ticket-definitions/{ticketDefinitionId}"]["get"]
+    assert op["summary"] == "Get Ticket Definition"
+    params = {p["name"]: p for p in op["parameters"]}
+    assert params["ticketDefinitionId"]["in"] == "path" and params["fields"]["in"] == "query"
+    assert "TicketDefinitionResponse" in json.dumps(op["responses"]["200"])

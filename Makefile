@@ -59,7 +59,7 @@ test: $(TEST_STAMP) conformance/node_modules/.package-lock.json web/node_modules
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 3 --dist worksteal
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/ticket_definitions.py

@@ -131,7 +131,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(base: str, timeout: float = 20, **httpx_kw: Any) -> None:
+def wait_healthy(base: str, timeout: float = 60, **httpx_kw: Any) -> None:
     """Until ``{base}/healthz`` answers 200 (a `boxoffice serve` the test started); the
     test fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -36,9 +36,9 @@ from .mail import worker as mail_worker
 from .mail.routes import router as mail_router
 from .migrations import check_migrated
 from .orders.routes import admin_router as orders_admin_router
+from .orders.routes import checkout_router, orders_router, stripe_router, test_payments_router
 from .pages import router as pages_router
 from .pages import static as pages_static
-from .orders.routes import checkout_router, orders_router, stripe_router, test_payments_router
 from .payments import Payments
 from .policies.routes import PREFIXES as POLICIES_PREFIXES
 from .policies.routes import router as policies_router

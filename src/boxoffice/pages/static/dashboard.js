@@ -90,6 +90,9 @@
         window.htmx.ajax("GET", section.getAttribute("data-refresh"), { source: section, target: "#sales-table", swap: "outerHTML" });
       }, 250);
     }
+    // The stream announces seats left; a reservation becoming a sale (or a refund) leaves
+    // that count as it was, so the table is also redrawn every 15 s while it is in view.
+    setInterval(function () { if (document.visibilityState === "visible") refresh(); }, 15000);
     if (!ids.length || !window.EventSource) { say(""); return; }
     ids.forEach(function (id) {
       var es = new EventSource("/boxoffice/v1/live/" + encodeURIComponent(site) + "/ticket-definitions/" + encodeURIComponent(id));

@@ -262,7 +262,7 @@ class Procs:
             except httpx.HTTPError:
                 return False
 
-        wait_for(up, "boxoffice serve to answer", step=0.05)
+        wait_for(up, "boxoffice serve to answer", timeout=90, step=0.05)  # a start, not a recovery: slow on a busy machine
         return p, base
 
     def kill(self, p: subprocess.Popen) -> None:

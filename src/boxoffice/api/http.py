@@ -12,10 +12,11 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .. import errors, limits
 from ..values import check_json
+from .middleware import replaying
 
 
 class JSON(Response):
@@ -62,16 +63,7 @@ def lean(fast: Fast) -> type[APIRoute]:
             if response is not None:
                 await response(scope, receive, send)
                 return
-            replayed = False
-
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            await super().handle(scope, replay, send)
+            await super().handle(scope, replaying(body, receive), send)
 
     LeanRoute.__name__ = LeanRoute.__qualname__ = f"LeanRoute_{getattr(fast, '__name__', 'fast')}"
     return LeanRoute

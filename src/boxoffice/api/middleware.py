@@ -107,16 +107,7 @@ class BodyLimit:
                 err = errors.InvalidArgument("body", problem, "FORMAT")
                 await _refuse(send, 400, "", "", err.body())
                 return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 def _json_problem(body: bytes) -> str | None:
@@ -159,3 +150,18 @@ async def _refuse(send: Send, status: int, code: str, description: str, body: di
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, once, then the client's own
+    messages (a disconnect): for code that read the body before the app does."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -9,11 +9,14 @@ from __future__ import annotations
 import io
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
 
 from ..links import InvalidTicketCode, sign_ticket_code, verify_ticket_code
+
+if TYPE_CHECKING:  # fpdf2 (and fontTools, numpy under it) is ~0.8 s of import: only a render pays it
+    from fpdf import FPDF
 
 # The QR code's signed payload lives with the other signed links (``links.py``), so that
 # a ticket's ``qrCode`` can be presented by the orders slice too.
@@ -121,6 +124,8 @@ def render_tickets_pdf(tickets: list[TicketPage]) -> bytes:
     """One A5 page per ticket, in order, ready to email or print at the door."""
     if not tickets:
         raise ValueError("no tickets to render")  # a zero-page PDF is rejected by some viewers
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="P", unit="mm", format=(_W, _H))  # tuple: "A5" warns in fpdf2 2.8
     pdf.core_fonts_encoding = _ENCODING
     pdf.set_auto_page_break(False)  # fixed layout: exactly one page per ticket

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from . import __version__, outbox
 from .api import errors
 from .api.middleware import BodyLimit, RequestIds
+from .api.routing import index_routes
 from .auth import cursor_secret
 from .background import Background
 from .categories.routes import PREFIXES as CATEGORIES_PREFIXES
@@ -179,6 +180,7 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    index_routes(app)  # routes added later (a test's) are indexed at their first request
     return app
 
 

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,17 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def until(page: Any, expression: str, timeout: float = 30.0) -> None:
+    """Wait until a JavaScript expression is true in the page. Polled from here through
+    ``page.evaluate`` (devtools: the page's CSP does not apply) because Playwright's
+    ``wait_for_function`` compiles its predicate with eval inside the page once it has
+    to poll, which the pages' CSP (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"not true within {timeout:.0f} s: {expression}"
+        page.wait_for_timeout(25)
 
 
 class Problems(list[str]):

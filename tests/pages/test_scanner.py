@@ -18,7 +18,7 @@ import segno
 
 from boxoffice.links import sign_ticket_code
 from tests.helpers import event_body, guest_form
-from tests.pages.kit import Live, axe, shot, sign_in, watch
+from tests.pages.kit import Live, axe, shot, sign_in, until, watch
 
 TICKETS = "/events/v1/tickets"
 SLOW = 90_000  # ms: a loaded CI machine (the page waits on a server and a QR decoder worker)
@@ -78,7 +78,7 @@ class Scanner:
 
     def wait(self) -> dict[str, str]:
         self.seen += 1
-        self.page.wait_for_function("n => Number(document.getElementById('result').dataset.seq || 0) >= n", arg=self.seen)
+        until(self.page, f"Number(document.getElementById('result').dataset.seq || 0) >= {self.seen}")
         r = self.page.locator("#result")
         return {"state": r.get_attribute("data-state") or "", "offline": r.get_attribute("data-offline") or "",
                 "text": r.inner_text()}
@@ -167,7 +167,7 @@ def test_owner_scans_undoes_and_sees_a_conflict_from_another_device(live: Live, 
     assert "undone" in r["text"], r
     assert not checked_in(live, tks[0]["ticketNumber"])
     # the page and its files come from the service worker when offline
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    until(page, "!!navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     context.set_offline(True)
     page.reload()
     s = Scanner(page)

@@ -1,7 +1,8 @@
 """The official Wix JavaScript SDK, unchanged but for its fetch, against a real server.
 
 Runs `conformance/run.sh --local` (a uvicorn server on a scratch database, an app
-key and a visitor key, then `node --test`) once on SQLite and once on PostgreSQL.
+key and a visitor key, then `node --test`) on SQLite and on PostgreSQL, the test files
+in two halves (each with a server of its own) that xdist can run side by side.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ import pytest
 
 from tests.conftest import IN_CI, ROOT, make_pg_database
 
+FILES = sorted(p.name for p in (ROOT / "conformance").glob("*.test.mjs"))
+HALVES = 2
 
+
+@pytest.mark.parametrize("half", range(HALVES))
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
-def test_wix_sdk_conformance(store: str, tmp_path: Path) -> None:
+def test_wix_sdk_conformance(store: str, half: int, tmp_path: Path) -> None:
     if shutil.which("node") is None:
         msg = "node is not installed: the Wix SDK conformance suite cannot run"
         if IN_CI:
@@ -30,9 +35,11 @@ def test_wix_sdk_conformance(store: str, tmp_path: Path) -> None:
         "BOXOFFICE_SHOW_SERVER_LOG": "1",
     }
     if store == "postgresql":
-        env["BOXOFFICE_CONFORMANCE_DATABASE_URL"] = make_pg_database("boxoffice_conformance")
+        env["BOXOFFICE_CONFORMANCE_DATABASE_URL"] = make_pg_database(f"boxoffice_conformance{half}")
+    files = FILES[half::HALVES]
+    assert len(FILES) >= 14 and files
     r = subprocess.run(
-        ["bash", str(ROOT / "conformance" / "run.sh"), "--local"],
+        ["bash", str(ROOT / "conformance" / "run.sh"), "--local", *files],
         env=env,
         capture_output=True,
         text=True,

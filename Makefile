@@ -61,6 +61,9 @@ test: $(TEST_STAMP) conformance/node_modules/.package-lock.json web/node_modules
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
+	@# compiled once here: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
+	@# server, worker and CLI process a test starts would compile all of src/ again
+	$(BIN)/python -m compileall -q src tests
 	$(BIN)/pytest -n 3 --dist worksteal
 
 bench: $(TEST_STAMP)

@@ -4,9 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# make run installs what running needs; make test (and bench) add the test extras.
-#: Python compiles a module when it is first imported (and keeps the .pyc);
-# compiling every installed file up front took 19 of the test install's 61 s
+# make run installs what running needs; make test (and bench) add the test extras
 STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 

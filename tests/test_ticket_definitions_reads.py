@@ -48,6 +48,25 @@ def test_get_row_is_the_core_row(api, database):
             service.get(conn, other, td["id"])
 
 
+def test_query_rows_are_the_core_rows(api, database):
+    """Query's page (query.plain_rows: named tuples, not SQLAlchemy Rows) holds what
+    Core reads, value for value and in order, and the sort keys after the columns."""
+    ev = create_event(api)
+    ids = [create_td(api, ev["id"], name=f"T{i}")["id"] for i in range(3)]
+    later = dt.datetime(2030, 1, 2, 3, 4, 5, 123000, tzinfo=dt.UTC)
+    with database.session(write=True) as s:
+        s.execute(update(TicketDefinition).where(TicketDefinition.id == ids[1]).values(sale_end=later))
+    principal = Principal(site_id=api.site, identity_type=IdentityType.APP, identity_id="x", permissions=frozenset(Permission))
+    with database.session() as s:
+        page = service.query(s, principal, {"filter": {"eventId": ev["id"]}}, b"k" * 32)
+        core = s.connection().execute(service._site(principal).where(TicketDefinition.event_id == ev["id"])
+                                      .order_by(TicketDefinition.created_date, TicketDefinition.id)).all()
+    assert [r.id for r in page.rows] == ids
+    assert [tuple(r)[: len(core[0])] for r in page.rows] == [tuple(r) for r in core]
+    assert page.rows[1].sale_end == later and page.rows[1].created_date.tzinfo is not None
+    assert page.rows[0][-1] == ids[0]  # the id tie-breaker key, last
+
+
 def test_get_is_served_without_fastapis_dependency_solver(api, monkeypatch):
     """The Get route answers without FastAPI solving dependencies per request (the layer
     it skips); another route still goes through it (the patch is effective)."""

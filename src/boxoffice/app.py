@@ -126,6 +126,9 @@ def create_app(
         # (and wakes its webhook worker) at once
         handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake, mail_worker.CHANNEL: mail_worker.wake}
         listener = None if db.is_sqlite else Listener(db, handlers)
+        # PostgreSQL: Get Ticket Definition reads on the loop (db.open_async_reads says
+        # why), with no more connections than the thread pool it spares would hold
+        await db.open_async_reads(settings.threads)
         # Everything alive now (modules, the app, its routes and models) lives as long as
         # the process: keep it out of the cyclic GC's full collections, which otherwise
         # stopped every thread for 100-170 ms every second or two under load.
@@ -136,6 +139,7 @@ def create_app(
             listener.stop()
         if background:
             background.stop()
+        await db.close_async_reads()
         db.dispose()
 
     # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files

@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import BigInteger, Connection, DateTime, Engine, Integer, String, create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -171,6 +173,29 @@ class Database:
         self._read = sessionmaker(read_bind, expire_on_commit=False)
         write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._write = sessionmaker(write_bind, expire_on_commit=False)
+        # PostgreSQL, while an app serves: psycopg's own async connections (autocommit),
+        # opened in the serving event loop by the app's lifespan, for a hot read that is
+        # one statement and needs no ORM. None otherwise: callers then use the thread pool.
+        self.async_reads: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+
+    async def open_async_reads(self, size: int) -> None:
+        """Open :attr:`async_reads` (PostgreSQL only). Why: a read in the thread pool pays
+        ~0.3 ms of CPU for the hop there and back (measured in one process: Get
+        Ticket Definition 0.85 ms through the pool, 0.53 ms on the loop); an async
+        connection waits for PostgreSQL without a thread and without blocking the loop."""
+        if self.is_sqlite or self.async_reads is not None:
+            return
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            url, min_size=1, max_size=size, kwargs={"autocommit": True}, open=False, name="boxoffice-async-reads"
+        )
+        await pool.open(wait=True, timeout=30)
+        self.async_reads = pool
+
+    async def close_async_reads(self) -> None:
+        pool, self.async_reads = self.async_reads, None
+        if pool is not None:
+            await pool.close()
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import ordering, outbox
 from .. import query as q
-from ..db import UTCDateTime, lock, now
+from ..db import Database, UTCDateTime, lock, now
 from ..errors import FailedPrecondition, InvalidArgument, NotFound
 from ..events import service as events
 from ..events import wire as events_wire
@@ -91,6 +91,16 @@ def render(session: Session | Connection, tds: list[TD], fields: list[str] | Non
                 evmap = {e.id: e for e in orm.scalars(stmt)}
     overdue = overdue_holds(session, due(tds, t), t)
     return [wire.to_wire(td, wanted, t, evmap.get(td.event_id), overdue.get(td.id, 0)) for td in tds]
+
+
+def render_alone(tds: list[Any], fields: list[str] | None) -> list[dict[str, Any]] | None:
+    """:func:`render` when it needs no read of its own, else None: no event details were
+    asked and no definition has a hold past its expiry (whose seats read as free)."""
+    t = now()
+    wanted = frozenset(fields or ())
+    if EVENT_DETAILS in wanted or due(tds, t):
+        return None
+    return [wire.to_wire(td, wanted, t) for td in tds]
 
 
 def check_fields(values: list[Any] | None) -> list[str]:
@@ -177,18 +187,27 @@ class _PgGet:
             self.sql = str(_GET.compile(dialect=dialect))
         return self.sql
 
-    def __call__(self, conn: Connection, td_id: str, site: str) -> TDRow | None:
-        sql = self.prepare(conn.dialect)
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur:
-            values = cur.execute(sql, {"id": td_id, "site": site}).fetchone()
+    def row(self, values: Any) -> TDRow | None:
         if values is None:
             return None
         out = list(values)
         for i, proc in self.procs:
             out[i] = proc(out[i])
         return TDRow._make(out)
+
+    def __call__(self, conn: Connection, td_id: str, site: str) -> TDRow | None:
+        sql = self.prepare(conn.dialect)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            return self.row(cur.execute(sql, {"id": td_id, "site": site}).fetchone())
+
+    async def run_async(self, db: Database, td_id: str, site: str) -> TDRow | None:
+        sql = self.prepare(db.engine.dialect)
+        assert db.async_reads is not None
+        async with db.async_reads.connection() as conn:
+            cur = await conn.execute(sql, {"id": td_id, "site": site})
+            return self.row(await cur.fetchone())
 
 
 _pg_get = _PgGet()
@@ -204,6 +223,15 @@ def get(session: Session | Connection, principal: Principal, td_id: str) -> Any:
         td = _pg_get(conn, td_id, principal.site_id)
     else:
         td = conn.execute(_GET, {"id": td_id, "site": principal.site_id}).first()
+    if td is None:
+        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+    return td
+
+
+async def get_async(db: Database, principal: Principal, td_id: str) -> Any:
+    """:func:`get` on ``db.async_reads`` (PostgreSQL while an app serves): the same row,
+    the same refusal, no thread."""
+    td = await _pg_get.run_async(db, td_id, principal.site_id)
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
     return td

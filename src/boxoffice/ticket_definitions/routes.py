@@ -112,14 +112,15 @@ async def _get_direct(request: Request) -> Response:
     dependencies raise, answered by the same handlers.
 
     On PostgreSQL the read runs on the event loop's own async connection
-    (``db.async_reads``) when the answer needs nothing more (:func:`service.render_alone`);
+    (``db.async_reads()``) when the answer needs nothing more (:func:`service.render_alone`);
     otherwise, and on SQLite, in the thread pool."""
     principal = await _may_read(await _caller(request))
     fields = _fields(request)
     td_id = request.path_params["ticketDefinitionId"]
     db: Database = request.app.state.db
-    if db.async_reads is not None:
-        td = await service.get_async(db, principal, td_id)
+    pool = db.async_reads()
+    if pool is not None:
+        td = await service.get_async(db, pool, principal, td_id)
         done = service.render_alone([td], fields)
         if done is not None:
             return JSON({"ticketDefinition": done[0]})

@@ -202,10 +202,9 @@ class _PgGet:
         with raw.cursor() as cur:
             return self.row(cur.execute(sql, {"id": td_id, "site": site}).fetchone())
 
-    async def run_async(self, db: Database, td_id: str, site: str) -> TDRow | None:
-        sql = self.prepare(db.engine.dialect)
-        assert db.async_reads is not None
-        async with db.async_reads.connection() as conn:
+    async def run_async(self, pool: Any, dialect: Any, td_id: str, site: str) -> TDRow | None:
+        sql = self.prepare(dialect)
+        async with pool.connection() as conn:
             cur = await conn.execute(sql, {"id": td_id, "site": site})
             return self.row(await cur.fetchone())
 
@@ -228,10 +227,10 @@ def get(session: Session | Connection, principal: Principal, td_id: str) -> Any:
     return td
 
 
-async def get_async(db: Database, principal: Principal, td_id: str) -> Any:
-    """:func:`get` on ``db.async_reads`` (PostgreSQL while an app serves): the same row,
-    the same refusal, no thread."""
-    td = await _pg_get.run_async(db, td_id, principal.site_id)
+async def get_async(db: Database, pool: Any, principal: Principal, td_id: str) -> Any:
+    """:func:`get` on ``pool``, the loop's ``db.async_reads()`` (PostgreSQL while an app
+    serves): the same row, the same refusal, no thread."""
+    td = await _pg_get.run_async(pool, db.engine.dialect, td_id, principal.site_id)
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
     return td

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
-from sqlalchemy import case, literal, select
+from sqlalchemy import Select, case, literal, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
@@ -734,10 +734,13 @@ def _schedule_next(e: Event) -> None:
     e.next_lifecycle = min(pending) if pending else None
 
 
+def lifecycle_due_query(t: dt.datetime) -> Select[Any]:
+    """The scheduler's probe (an indexed look at next_lifecycle): any row means work."""
+    return select(Event.id).where(Event.next_lifecycle.is_not(None), Event.next_lifecycle <= t)
+
+
 def lifecycle_due(session: Session, t: dt.datetime) -> bool:
-    """The scheduler's probe (an indexed look at next_lifecycle)."""
-    stmt = select(Event.id).where(Event.next_lifecycle.is_not(None), Event.next_lifecycle <= t).limit(1)
-    return session.scalars(stmt).first() is not None
+    return session.scalars(lifecycle_due_query(t).limit(1)).first() is not None
 
 
 def emit_lifecycle(session: Session, t: dt.datetime, limit: int = 500) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select, true
+from sqlalchemy import Select, func, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from .. import outbox
@@ -881,9 +881,13 @@ def present_summaries(session: Session, principal: Principal, evs: Sequence[Even
 events_service.hooks.presenting.setdefault("DASHBOARD", []).append(present_summaries)
 
 
+def overdue_offline_query(t: dt.datetime) -> Select[Any]:
+    """Pay-in-person orders past their hold (the scheduler's probe)."""
+    return select(Order.id).where(Order.status == OrderStatus.OFFLINE_PENDING, Order.hold_expires <= t)
+
+
 def overdue_offline_exists(session: Session, t: dt.datetime) -> bool:
-    stmt = select(Order.id).where(Order.status == OrderStatus.OFFLINE_PENDING, Order.hold_expires <= t).limit(1)
-    return session.scalars(stmt).first() is not None
+    return session.scalars(overdue_offline_query(t).limit(1)).first() is not None
 
 
 def release_overdue_offline(session: Session, t: dt.datetime, limit: int = 500) -> int:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, literal, select, update
+from sqlalchemy import Connection, Select, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from .. import limits, outbox
@@ -169,16 +169,15 @@ def expire(session: Session, r: TicketReservation, identity: dict[str, str], t: 
     return True
 
 
-def overdue_exists(session: Session, t: dt.datetime) -> bool:
-    """Whether a PENDING reservation's hold has run out."""
-    return (
-        session.scalars(
-            select(TicketReservation.id)
-            .where(TicketReservation.status == ReservationStatus.PENDING, TicketReservation.expiration_date <= t)
-            .limit(1)
-        ).first()
-        is not None
+def overdue_query(t: dt.datetime) -> Select[Any]:
+    """PENDING reservations whose hold has run out (the scheduler's probe)."""
+    return select(TicketReservation.id).where(
+        TicketReservation.status == ReservationStatus.PENDING, TicketReservation.expiration_date <= t
     )
+
+
+def overdue_exists(session: Session, t: dt.datetime) -> bool:
+    return session.scalars(overdue_query(t).limit(1)).first() is not None
 
 
 def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None = None, limit: int = 500) -> int:

@@ -23,9 +23,9 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .. import slices  # every slice, so that every hook is registered
@@ -67,26 +67,31 @@ def emit_sale_transitions(session: Session, t: dt.datetime, limit: int = 500) ->
     return n
 
 
+def sale_transitions_query(t: dt.datetime) -> Select[Any]:
+    return select(TD.id).where(TD.next_sale_transition.is_not(None), TD.next_sale_transition <= t)
+
+
 def sale_transitions_due(session: Session, t: dt.datetime) -> bool:
-    stmt = select(TD.id).where(TD.next_sale_transition.is_not(None), TD.next_sale_transition <= t).limit(1)
-    return session.scalars(stmt).first() is not None
+    return session.scalars(sale_transitions_query(t).limit(1)).first() is not None
 
 
-# (is there work?, do it): each a read probe and a write unit of its own
-JOBS: tuple[tuple[Callable[[Session, dt.datetime], bool], Callable[[Session, dt.datetime], int]], ...] = (
-    (sale_transitions_due, emit_sale_transitions),
-    (events.lifecycle_due, events.emit_lifecycle),
-    (reservations.overdue_exists, reservations.release_overdue),
-    (orders.overdue_offline_exists, orders.release_overdue_offline),
+# (which rows mean work, do it): each probe an indexed query, each job a write unit of its own
+JOBS: tuple[tuple[Callable[[dt.datetime], Select[Any]], Callable[[Session, dt.datetime], int]], ...] = (
+    (sale_transitions_query, emit_sale_transitions),
+    (events.lifecycle_due_query, events.emit_lifecycle),
+    (reservations.overdue_query, reservations.release_overdue),
+    (orders.overdue_offline_query, orders.release_overdue_offline),
 )
 
 
 def tick(db: Database) -> int:
-    """One pass: every probe in one read unit (an idle pass costs that one unit), then
-    each job that has work in a write unit of its own."""
+    """One pass: every probe in ONE statement (``SELECT EXISTS(..), EXISTS(..), ..``),
+    then each job that has work in a write unit of its own. Every serve and worker
+    process ticks 5 times a second, so an idle pass is kept to one round trip: the four
+    probes as four statements cost ~2.9 ms of CPU a pass (py-spy, issue 15)."""
     t = now()
-    due = db.read(lambda s: [job for probe, job in JOBS if probe(s, t)])
-    return sum(db.write(partial(_at_now, job)) for job in due)
+    flags = db.read(lambda s: s.execute(select(*[probe(t).exists() for probe, _ in JOBS])).one())
+    return sum(db.write(partial(_at_now, job)) for (_, job), due in zip(JOBS, flags, strict=True) if due)
 
 
 def _at_now(fn: Callable[[Session, dt.datetime], T], session: Session) -> T:

@@ -98,6 +98,11 @@ def _security(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# PostgreSQL connections each serving process opens for reads on its event loop, beyond
+# its thread pool's (docs/deploy.md "Connections").
+ASYNC_READ_CONNECTIONS = 4
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, *, seat_take: inventory.SeatTake | None = None
 ) -> FastAPI:
@@ -127,8 +132,9 @@ def create_app(
         handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake, mail_worker.CHANNEL: mail_worker.wake}
         listener = None if db.is_sqlite else Listener(db, handlers)
         # PostgreSQL: Get Ticket Definition reads on the loop (db.open_async_reads says
-        # why), with no more connections than the thread pool it spares would hold
-        await db.open_async_reads(settings.threads)
+        # why). A read holds its connection for one round trip (~0.3 ms), so a few
+        # serve thousands a second; waiting callers queue in the pool, not in threads.
+        await db.open_async_reads(ASYNC_READ_CONNECTIONS)
         # Everything alive now (modules, the app, its routes and models) lives as long as
         # the process: keep it out of the cyclic GC's full collections, which otherwise
         # stopped every thread for 100-170 ms every second or two under load.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -119,34 +119,33 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        # make run's single process also delivers webhooks, plans sale transitions and
-        # expires reservations; `boxoffice worker` does the same in a process of its own
-        background = (
-            Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings),
-                       mail_worker.MailSettings.from_settings(settings), app.state.payments)
-            if settings.background
-            else None
-        )
-        # PostgreSQL: what other processes commit reaches this one's live streams
-        # (and wakes its webhook worker) at once
-        handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake, mail_worker.CHANNEL: mail_worker.wake}
-        listener = None if db.is_sqlite else Listener(db, handlers)
-        # PostgreSQL: Get Ticket Definition reads on the loop (db.open_async_reads says
-        # why). A read holds its connection for one round trip (~0.3 ms), so a few
-        # serve thousands a second; waiting callers queue in the pool, not in threads.
-        await db.open_async_reads(ASYNC_READ_CONNECTIONS)
-        # Everything alive now (modules, the app, its routes and models) lives as long as
-        # the process: keep it out of the cyclic GC's full collections, which otherwise
-        # stopped every thread for 100-170 ms every second or two under load.
-        gc.freeze()
-        yield
-        app.state.reserve.close()
-        if listener:
-            listener.stop()
-        if background:
-            background.stop()
-        await db.close_async_reads()
-        db.dispose()
+        # Shutdown runs what was started, last first, each step even if one before it
+        # raised (the database is disposed of whatever else fails).
+        async with AsyncExitStack() as stack:
+            stack.callback(db.dispose)
+            # PostgreSQL: Get Ticket Definition reads on the loop (db.open_async_reads
+            # says why). A read holds its connection for one round trip (~0.3 ms), so a
+            # few serve thousands a second. First: the one start-up step that awaits.
+            await db.open_async_reads(ASYNC_READ_CONNECTIONS)
+            stack.push_async_callback(db.close_async_reads)
+            # make run's single process also delivers webhooks, plans sale transitions and
+            # expires reservations; `boxoffice worker` does the same in a process of its own
+            if settings.background:
+                background = Background(db, settings.tick_seconds, WorkerSettings.from_settings(settings),
+                                        mail_worker.MailSettings.from_settings(settings), app.state.payments)
+                stack.callback(background.stop)
+            # PostgreSQL: what other processes commit reaches this one's live streams
+            # (and wakes its webhook worker) at once
+            if not db.is_sqlite:
+                handlers = {live.CHANNEL: live.hub.publish, outbox.CHANNEL: outbox.wake,
+                            mail_worker.CHANNEL: mail_worker.wake}
+                stack.callback(Listener(db, handlers).stop)
+            stack.callback(app.state.reserve.close)
+            # Everything alive now (modules, the app, its routes and models) lives as long
+            # as the process: keep it out of the cyclic GC's full collections, which
+            # otherwise stopped every thread for 100-170 ms every second or two under load.
+            gc.freeze()
+            yield
 
     # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files
     # installed with the package (fastapi-offline), never from a CDN

@@ -3,14 +3,18 @@ answers and refusals as a FastAPI-solved route, one read, on both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
 
 import fastapi.routing
 import pytest
+from psycopg_pool import PoolTimeout
 from sqlalchemy import update
 
+from boxoffice import db as db_module
+from boxoffice.db import Database
 from boxoffice.identity import IdentityType, Permission, Principal
 from boxoffice.ticket_definitions import service
 from boxoffice.ticket_definitions.models import TicketDefinition
@@ -121,6 +125,76 @@ def test_get_reads_on_the_loop_on_postgresql(api, database, monkeypatch):
     assert hops == ["_read_one"] * 3
     err = _refusal(api.get(f"{TD}/00000000-0000-0000-0000-000000000000"), 404)["details"]["applicationError"]
     assert err["code"] == "TICKET_DEFINITION_NOT_FOUND" and hops == ["_read_one"] * 3
+
+    async def no_connection(*_a, **_k):
+        raise PoolTimeout("no connection in time")
+
+    monkeypatch.setattr(service._pg_get, "run_async", no_connection)  # PostgreSQL stalled: the pool's read decides
+    assert api.get(path).json()["ticketDefinition"]["salesDetails"]["unsoldCount"] == 3
+    assert hops == ["_read_one"] * 4
+
+
+def _pg_only(database):
+    if database.is_sqlite:
+        pytest.skip("the async read pool is PostgreSQL's")
+
+
+def test_async_reads_connect_as_sqlalchemy_does(database):
+    """A space in ``options`` (or a password) reaches PostgreSQL as SQLAlchemy passes it:
+    a URL rendered back to text would turn it into '+', and the pool would not open."""
+    _pg_only(database)
+    url = database.engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
+    db = Database(url.render_as_string(hide_password=False))
+
+    async def run() -> str:
+        await db.open_async_reads(2)
+        pool = db.async_reads()
+        assert pool is not None
+        async with pool.connection() as conn:
+            value = (await (await conn.execute("SHOW statement_timeout")).fetchone())[0]
+        await db.close_async_reads()
+        assert db.async_reads() is None
+        return value
+
+    try:
+        assert asyncio.run(run()) == "4321ms"
+    finally:
+        db.dispose()
+
+
+def test_async_reads_that_cannot_open_leave_the_thread_pool(database, monkeypatch, caplog):
+    _pg_only(database)
+    monkeypatch.setattr(db_module, "ASYNC_OPEN_WAIT", 0.5)
+    db = Database(database.engine.url.set(port=1).render_as_string(hide_password=False))
+
+    async def run() -> None:
+        await db.open_async_reads(2)
+        assert db.async_reads() is None
+        await db.close_async_reads()
+
+    asyncio.run(run())
+    assert "thread pool" in caplog.text
+
+
+def test_two_lifespans_on_one_loop_share_one_pool(database):
+    """Counted before the first await: neither opener overwrites the other, and the
+    pool closes with the last of them."""
+    _pg_only(database)
+    db = Database(database.engine.url.render_as_string(hide_password=False))
+
+    async def run() -> None:
+        await asyncio.gather(db.open_async_reads(2), db.open_async_reads(2))
+        pool = db.async_reads()
+        assert pool is not None and len(db._async_reads) == 1
+        await db.close_async_reads()
+        assert db.async_reads() is pool and not pool.closed
+        await db.close_async_reads()
+        assert db.async_reads() is None and pool.closed
+
+    try:
+        asyncio.run(run())
+    finally:
+        db.dispose()
 
 
 def test_get_answers_and_refusals_are_the_routes(api, make_api):

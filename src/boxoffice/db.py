@@ -161,6 +161,13 @@ def make_engine(url: str | None = None) -> Engine:
     )
 
 
+# How long a read on the event loop waits for one of its connections before the request
+# fails (PostgreSQL down or stalled): a bound on a hung request, not a normal wait.
+ASYNC_READ_WAIT = 2.0
+# How long start-up waits for the pool's first connection before it gives up on it.
+ASYNC_OPEN_WAIT = 10.0
+
+
 class Database:
     """Holds the engine and the two session factories of one app instance."""
 
@@ -180,9 +187,17 @@ class Database:
         # between loops; tests run several apps on one Database): loop -> [pool, users].
         self._async_reads: dict[asyncio.AbstractEventLoop, list[Any]] = {}
 
+    def driver_params(self) -> dict[str, Any]:
+        """PostgreSQL: psycopg's ``connect`` keywords for this database, as SQLAlchemy
+        passes them (a URL rendered back to text would mangle a space in the password
+        or in ``options``; libpq reads ``+`` literally)."""
+        _, params = self.engine.dialect.create_connect_args(self.engine.url)
+        params.pop("context", None)  # SQLAlchemy's own adapters, not ours to share
+        return dict(params)
+
     def async_reads(self) -> AsyncConnectionPool[AsyncConnection[Any]] | None:
-        """The running loop's pool, or None (SQLite, or no app lifespan opened one in
-        this loop): the caller then reads in the thread pool."""
+        """The running loop's pool, or None (SQLite, no app lifespan opened one in this
+        loop, or it is still opening): the caller then reads in the thread pool."""
         try:
             entry = self._async_reads.get(asyncio.get_running_loop())
         except RuntimeError:
@@ -193,7 +208,10 @@ class Database:
         """Open this loop's pool (PostgreSQL only). Why: a read in the thread pool pays
         ~0.3 ms of CPU for the hop there and back (measured in one process: Get
         Ticket Definition 0.85 ms through the pool, 0.55 ms on the loop); an async
-        connection waits for PostgreSQL without a thread and without blocking the loop."""
+        connection waits for PostgreSQL without a thread and without blocking the loop.
+
+        Best effort: if the pool cannot open, the app serves every read from the thread
+        pool as before. A caller waits at most ``ASYNC_READ_WAIT`` for a connection."""
         if self.is_sqlite:
             return
         loop = asyncio.get_running_loop()
@@ -201,12 +219,18 @@ class Database:
         if entry is not None:
             entry[1] += 1
             return
-        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        entry = self._async_reads[loop] = [None, 1]  # taken before the await: a second opener counts itself
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            url, min_size=1, max_size=size, kwargs={"autocommit": True}, open=False, name="boxoffice-async-reads"
+            "", kwargs={**self.driver_params(), "autocommit": True}, min_size=1, max_size=size,
+            timeout=ASYNC_READ_WAIT, open=False, name="boxoffice-async-reads",
         )
-        await pool.open(wait=True, timeout=30)
-        self._async_reads[loop] = [pool, 1]
+        try:
+            await pool.open(wait=True, timeout=ASYNC_OPEN_WAIT)
+        except Exception:
+            logging.getLogger("boxoffice.db").warning("async read pool did not open; reads use the thread pool")
+            await pool.close()
+            return
+        entry[0] = pool
 
     async def close_async_reads(self) -> None:
         loop = asyncio.get_running_loop()
@@ -216,7 +240,8 @@ class Database:
         entry[1] -= 1
         if entry[1] == 0:
             del self._async_reads[loop]
-            await entry[0].close()
+            if entry[0] is not None:
+                await entry[0].close()
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:

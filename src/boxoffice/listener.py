@@ -27,14 +27,14 @@ class Listener:
         # a channel of this listener's own: stop() notifies it so that the thread ends at
         # once instead of at the end of its wait
         self._wake = f"boxoffice_wake_{uuid.uuid4().hex}"
-        self._url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._params = db.driver_params()
         self._thread = threading.Thread(target=self._run, name="boxoffice-listen", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._url, autocommit=True) as conn:
+                with psycopg.connect(**self._params, autocommit=True) as conn:
                     for channel in [*self.handlers, self._wake]:
                         conn.execute(f"LISTEN {channel}")
                     while not self._stop.is_set():
@@ -57,7 +57,7 @@ class Listener:
     def stop(self) -> None:
         self._stop.set()
         try:
-            with psycopg.connect(self._url, autocommit=True, connect_timeout=2) as conn:
+            with psycopg.connect(**{**self._params, "connect_timeout": 2}, autocommit=True) as conn:
                 conn.execute(f"NOTIFY {self._wake}")
         except Exception:  # noqa: BLE001 - the thread still ends within WAIT_SECONDS
             pass

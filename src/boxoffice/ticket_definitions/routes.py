@@ -121,7 +121,7 @@ async def _get_direct(request: Request) -> Response:
     pool = db.async_reads()
     if pool is not None:
         td = await service.get_async(db, pool, principal, td_id)
-        done = service.render_alone([td], fields)
+        done = None if td is None else service.render_alone([td], fields)
         if done is not None:
             return JSON({"ticketDefinition": done[0]})
     return await run_in_threadpool(_read_one, db, principal, td_id, fields)

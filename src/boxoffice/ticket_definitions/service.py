@@ -13,6 +13,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from psycopg_pool import PoolTimeout
 from sqlalchemy import Connection, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -229,8 +230,13 @@ def get(session: Session | Connection, principal: Principal, td_id: str) -> Any:
 
 async def get_async(db: Database, pool: Any, principal: Principal, td_id: str) -> Any:
     """:func:`get` on ``pool``, the loop's ``db.async_reads()`` (PostgreSQL while an app
-    serves): the same row, the same refusal, no thread."""
-    td = await _pg_get.run_async(pool, db.engine.dialect, td_id, principal.site_id)
+    serves): the same row, the same refusal, no thread. None when no connection came
+    within ``db.ASYNC_READ_WAIT`` (PostgreSQL down or stalled): the caller's thread-pool
+    read then answers as it would without this pool."""
+    try:
+        td = await _pg_get.run_async(pool, db.engine.dialect, td_id, principal.site_id)
+    except PoolTimeout:
+        return None
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
     return td

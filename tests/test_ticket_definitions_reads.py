@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import fastapi.routing
+import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
 from sqlalchemy import update
@@ -132,6 +133,13 @@ def test_get_reads_on_the_loop_on_postgresql(api, database, monkeypatch):
     monkeypatch.setattr(service._pg_get, "run_async", no_connection)  # PostgreSQL stalled: the pool's read decides
     assert api.get(path).json()["ticketDefinition"]["salesDetails"]["unsoldCount"] == 3
     assert hops == ["_read_one"] * 4
+
+    async def broken(*_a, **_k):
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(service._pg_get, "run_async", broken)  # a pooled connection a restart broke
+    assert api.get(path).json()["ticketDefinition"]["salesDetails"]["unsoldCount"] == 3
+    assert hops == ["_read_one"] * 5
 
 
 def _pg_only(database):

@@ -226,9 +226,17 @@ class Database:
         )
         try:
             await pool.open(wait=True, timeout=ASYNC_OPEN_WAIT)
-        except Exception:
-            logging.getLogger("boxoffice.db").warning("async read pool did not open; reads use the thread pool")
-            await pool.close()
+        except BaseException as e:
+            # not retried: this process reads in the thread pool until it restarts
+            await asyncio.shield(pool.close())
+            if not isinstance(e, Exception):  # cancelled: the caller never owned an entry
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._async_reads[loop]
+                raise
+            logging.getLogger("boxoffice.db").warning(
+                "async read pool did not open; reads use the thread pool", exc_info=True
+            )
             return
         entry[0] = pool
 

@@ -13,7 +13,8 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from psycopg_pool import PoolTimeout
+from psycopg import OperationalError
+from psycopg.errors import QueryCanceled
 from sqlalchemy import Connection, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -230,12 +231,16 @@ def get(session: Session | Connection, principal: Principal, td_id: str) -> Any:
 
 async def get_async(db: Database, pool: Any, principal: Principal, td_id: str) -> Any:
     """:func:`get` on ``pool``, the loop's ``db.async_reads()`` (PostgreSQL while an app
-    serves): the same row, the same refusal, no thread. None when no connection came
-    within ``db.ASYNC_READ_WAIT`` (PostgreSQL down or stalled): the caller's thread-pool
-    read then answers as it would without this pool."""
+    serves): the same row, the same refusal, no thread. None when this pool could not
+    read it (no connection within ``db.ASYNC_READ_WAIT``; a pooled connection that a
+    PostgreSQL restart or a pooler broke; the pool closing): the caller's thread-pool
+    read then answers as it would without this pool. One autocommit SELECT, so reading
+    again is safe."""
     try:
         td = await _pg_get.run_async(pool, db.engine.dialect, td_id, principal.site_id)
-    except PoolTimeout:
+    except QueryCanceled:  # statement_timeout: the same refusal the thread pool's read would meet
+        raise
+    except OperationalError:  # also psycopg_pool's PoolTimeout and PoolClosed
         return None
     if td is None:
         raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")

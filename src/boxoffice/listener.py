@@ -22,7 +22,7 @@ class Listener:
     WAIT_SECONDS = 0.5  # how often the thread looks at its stop flag when nothing arrives
 
     def __init__(self, db: Database, handlers: dict[str, Callable[[set[str]], None]]) -> None:
-        self.db, self.handlers = db, handlers
+        self.handlers = handlers
         self._stop = threading.Event()
         # a channel of this listener's own: stop() notifies it so that the thread ends at
         # once instead of at the end of its wait

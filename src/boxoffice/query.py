@@ -452,8 +452,8 @@ def plain_rows(result: Any) -> list[Any]:
 
     A SQLAlchemy ``Row`` resolves each attribute through a Python ``__getattr__`` after
     the normal lookup fails: ~0.6-1.2 µs a field, ~30 fields a presented row. A named
-    tuple's field is ~0.04 µs; presenting 100 definitions went from ~3.7 to ~1.2 ms
-    (measured in one process, README "Benchmarks"). One class per column list, cached."""
+    tuple's field is ~0.04 µs; presenting 100 definitions went from ~4.7 to ~1.4 ms
+    (best of 7 in one process, README "Results"). One class per column list, cached."""
     keys = tuple(result.keys())
     cls: Any = _PLAIN.get(keys)
     if cls is None:

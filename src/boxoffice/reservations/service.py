@@ -176,10 +176,6 @@ def overdue_query(t: dt.datetime) -> Select[Any]:
     )
 
 
-def overdue_exists(session: Session, t: dt.datetime) -> bool:
-    return session.scalars(overdue_query(t).limit(1)).first() is not None
-
-
 def release_overdue(session: Session, t: dt.datetime, td_ids: list[str] | None = None, limit: int = 500) -> int:
     """Expire PENDING reservations past their time (of these definitions, or any).
 

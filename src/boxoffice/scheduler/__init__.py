@@ -71,10 +71,6 @@ def sale_transitions_query(t: dt.datetime) -> Select[Any]:
     return select(TD.id).where(TD.next_sale_transition.is_not(None), TD.next_sale_transition <= t)
 
 
-def sale_transitions_due(session: Session, t: dt.datetime) -> bool:
-    return session.scalars(sale_transitions_query(t).limit(1)).first() is not None
-
-
 # (which rows mean work, do it): each probe an indexed query, each job a write unit of its own
 JOBS: tuple[tuple[Callable[[dt.datetime], Select[Any]], Callable[[Session, dt.datetime], int]], ...] = (
     (sale_transitions_query, emit_sale_transitions),

@@ -288,8 +288,30 @@ def stop(proc: subprocess.Popen) -> None:
     signal_group(signal.SIGKILL)
 
 
-def tree_rss_mb(root: int) -> dict[int, float]:
-    """{pid: resident MiB} of `root` and its descendants (a server's master and workers)."""
+def tree_cpu_s(root: int) -> dict[int, float]:
+    """{pid: CPU seconds used so far (user + system)} of `root` and its descendants.
+    Two readings around a load point show how the load spread over a server's workers
+    (README "Benchmarks")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in _tree(root):
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(f[11]) + int(f[12])) / tick
+    return out
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """The share of the CPU the busiest process used between two ``tree_cpu_s``
+    readings (0.5 for two evenly loaded workers, 1.0 when one did all the work)."""
+    used = {p: after[p] - before.get(p, 0.0) for p in after}
+    total = sum(used.values())
+    return round(max(used.values()) / total, 2) if total > 0 else None
+
+
+def _tree(root: int) -> list[int]:
     parents: dict[int, int] = {}
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
@@ -305,8 +327,13 @@ def tree_rss_mb(root: int) -> dict[int, float]:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
+    return sorted(tree)
+
+
+def tree_rss_mb(root: int) -> dict[int, float]:
+    """{pid: resident MiB} of `root` and its descendants (a server's master and workers)."""
     out: dict[int, float] = {}
-    for pid in sorted(tree):
+    for pid in _tree(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

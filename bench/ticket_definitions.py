@@ -213,15 +213,23 @@ def requests_for(mode: str, port: int, key: str, ids: list[str], n: int = 4000) 
                                  json.dumps({"ticketDefinition": {**body, "eventId": i}}).encode(), h) for i in pick]
 
 
-def sweep(base: str, reqs: list[bytes], concurrencies: list[int], requests: int, seconds: float) -> list[dict[str, Any]]:
+def sweep(
+    base: str, reqs: list[bytes], concurrencies: list[int], requests: int, seconds: float, server: int | None = None
+) -> list[dict[str, Any]]:
+    """One load point per concurrency; with ``server`` (the serve process's pid), also
+    the busiest worker's share of the servers' CPU at each point (0.5: even)."""
     out = []
     for c in concurrencies:
         n = requests if c >= 16 else max(500, requests // (8 if c < 4 else 3))
+        before = ceiling.tree_cpu_s(server) if server else {}
         r = ceiling.run_load(base, reqs, n, c, procs=min(2, c), max_seconds=seconds)
         r["concurrency"] = c
+        if server:
+            r["busiest_worker_share"] = ceiling.busiest_share(before, ceiling.tree_cpu_s(server))
         out.append(r)
         print(f"    C={c:<3d} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-              f"statuses {r['statuses']} errors {r['errors']}")
+              f"statuses {r['statuses']} errors {r['errors']}"
+              + (f"  busiest worker {r['busiest_worker_share']:.0%} of the servers' CPU" if server else ""))
     return out
 
 
@@ -314,7 +322,7 @@ def main() -> None:
                         reqs = requests_for(mode, port, key, ids[mode])
                         ceiling.run_load(base, reqs, 1000, 16, procs=2, max_seconds=30)  # warm-up
                         print(f"  {mode}")
-                        run["sweeps"][mode] = sweep(base, reqs, concurrencies, args.requests, args.seconds)
+                        run["sweeps"][mode] = sweep(base, reqs, concurrencies, args.requests, args.seconds, proc.pid)
                 finally:
                     stop_server(proc)
                 if "get" in modes:

@@ -242,6 +242,7 @@ class DispatchedServer(uvicorn.Server):
             for fd in fds:
                 conn = socket.socket(fileno=fd)
                 conn.setblocking(False)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 loop.create_task(self._serve_one(loop, create_protocol, conn))
 
     async def _serve_one(self, loop: asyncio.AbstractEventLoop, create_protocol: Any, conn: socket.socket) -> None:

@@ -179,14 +179,25 @@ def server_command(server: str, port: int, workers: int, target: str = "ceiling:
     httptools and no access log, or granian's ASGI interface."""
     bindir = Path(sys.executable).parent
     if server == "uvicorn":
-        # boxoffice.serving.run_uvicorn: what `boxoffice serve` runs (several workers: the
-        # supervisor hands them connections in turn), so both sides of a ratio spread alike
-        run = (
-            f"import sys; sys.path.insert(0, {str(app_dir)!r}); from boxoffice.serving import run_uvicorn; "
-            f"sys.exit(run_uvicorn({target!r}, host='127.0.0.1', port={port}, workers={workers}, loop='uvloop', "
-            f"http='httptools', access_log=False, log_level='warning'))"
-        )
-        return [sys.executable, "-c", run]
+        return [
+            str(bindir / "uvicorn"),
+            target,
+            "--app-dir",
+            str(app_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
     if server == "granian":
         return [
             str(bindir / "granian"),

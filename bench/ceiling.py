@@ -288,19 +288,42 @@ def stop(proc: subprocess.Popen) -> None:
     signal_group(signal.SIGKILL)
 
 
+def proc_stats() -> dict[int, tuple[int, float, str]]:
+    """{pid: (parent pid, CPU seconds used so far (user + system), command name)} of every
+    process, from one pass over /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[int, float, str]] = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            raw = (p / "stat").read_text()
+        except OSError:
+            continue
+        rest = raw.rsplit(")", 1)[1].split()
+        out[int(p.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / tick, raw[raw.find("(") + 1 : raw.rfind(")")])
+    return out
+
+
+def descendants(root: int, stats: dict[int, tuple[int, float, str]] | None = None) -> list[int]:
+    """`root` and every process below it (a server's master and workers), sorted."""
+    stats = proc_stats() if stats is None else stats
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sorted(tree)
+
+
 def tree_cpu_s(root: int) -> dict[int, float]:
     """{pid: CPU seconds used so far (user + system)} of `root` and its descendants.
     Two readings around a load point show how the load spread over a server's workers
     (README "Benchmarks")."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out: dict[int, float] = {}
-    for pid in _tree(root):
-        try:
-            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(f[11]) + int(f[12])) / tick
-    return out
+    stats = proc_stats()
+    return {pid: stats[pid][1] for pid in descendants(root, stats) if pid in stats}
 
 
 def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | None:
@@ -311,29 +334,10 @@ def busiest_share(before: dict[int, float], after: dict[int, float]) -> float | 
     return round(max(used.values()) / total, 2) if total > 0 else None
 
 
-def _tree(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                raw = (p / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(p.name)] = int(raw.rsplit(")", 1)[1].split()[1])
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
-    return sorted(tree)
-
-
 def tree_rss_mb(root: int) -> dict[int, float]:
     """{pid: resident MiB} of `root` and its descendants (a server's master and workers)."""
     out: dict[int, float] = {}
-    for pid in _tree(root):
+    for pid in descendants(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):

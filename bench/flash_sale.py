@@ -85,7 +85,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ceiling import RawHttp, pct, tree_rss_mb
+from ceiling import RawHttp, descendants, pct, proc_stats, tree_rss_mb
 
 from boxoffice import models_registry  # noqa: F401
 from boxoffice.auth import create_api_key
@@ -305,28 +305,11 @@ def proc_cpu(root: int | None) -> tuple[dict[int, float], float]:
     """user+system CPU seconds of ({pid: cpu} of `root` and its descendants, i.e. the
     server's processes; all of PostgreSQL's processes). Backends that exit during the run are not counted; the
     server's pooled connections live through it."""
-    stats: dict[int, tuple[int, float, str]] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            raw = (p / "stat").read_text()
-        except OSError:
-            continue
-        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
-        rest = raw.rsplit(")", 1)[1].split()
-        stats[int(p.name)] = (int(rest[1]), (int(rest[11]) + int(rest[12])) / CLK_TCK, comm)
+    stats = proc_stats()
     pg = sum(cpu for _, cpu, comm in stats.values() if comm.startswith("postgres"))
     if root is None:
         return {}, pg
-    tree, frontier = {root: stats.get(root, (0, 0.0, ""))[1]}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, (ppid, cpu, _) in stats.items():
-            if ppid == parent and pid not in tree:
-                tree[pid] = cpu
-                frontier.append(pid)
-    return tree, pg
+    return {pid: stats.get(pid, (0, 0.0, ""))[1] for pid in descendants(root, stats)}, pg
 
 
 PG_COUNTERS = (

@@ -229,7 +229,8 @@ def sweep(
         out.append(r)
         print(f"    C={c:<3d} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
               f"statuses {r['statuses']} errors {r['errors']}"
-              + (f"  busiest worker {r['busiest_worker_share']:.0%} of the servers' CPU" if server else ""))
+              + (f"  busiest worker {r['busiest_worker_share']:.0%} of the servers' CPU"
+                 if r.get("busiest_worker_share") is not None else ""))
     return out
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidArgument, NotFound
+from ..errors import InvalidArgument
 from ..events import wire as events_wire
 from ..identity import Permission, Principal
 from ..ticket_definitions import service as tds
@@ -206,7 +206,7 @@ def update_definition(
 def _of_event(s: Session, owner: Principal, event_id: str, td_id: str) -> None:
     get_event(s, owner, event_id)
     if tds.get(s, owner, td_id).event_id != event_id:  # another event's: as another site's, the API's 404
-        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise tds.not_found(td_id)
 
 
 @router.post("/dashboard/events/{event_id}/tickets/{td_id}/delete", dependencies=[CSRF])

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from ..api.deps import DB, CurrentPrincipal, require
 from ..api.http import JSON, get_params, secret
 from ..db import Database
-from ..errors import InvalidArgument, NotFound, Unavailable, violations_from_pydantic
+from ..errors import InvalidArgument, Unavailable, violations_from_pydantic
 from ..fields import list_param
 from ..identity import Permission, Principal
 from ..query import raw
@@ -297,7 +297,7 @@ async def live_unsold_count(siteId: str, ticketDefinitionId: str, request: Reque
     if stream is None:
         return unavailable(limit)
     if await stream.first() is None:
-        raise NotFound(f"Ticket definition {ticketDefinitionId} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise service.not_found(ticketDefinitionId)
     return LiveResponse(
         stream, headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "X-Accel-Buffering": "no"}
     )

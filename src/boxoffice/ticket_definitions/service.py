@@ -162,6 +162,11 @@ def _emit_updated(session: Session, principal: Principal, td: TD, period_changed
 # --- reading -------------------------------------------------------------------
 
 
+def not_found(td_id: str) -> NotFound:
+    """The 404 for a definition the caller cannot see: absent, or another site's."""
+    return NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+
+
 # Built once: Get is the hottest path, and a prepared Core statement skips the ORM.
 _GET = select(TD.__table__).where(TD.id == bindparam("id"), TD.site_id == bindparam("site"))
 TDRow = namedtuple("TDRow", [c.name for c in TD.__table__.columns])  # type: ignore[misc]
@@ -225,7 +230,7 @@ def get(session: Session | Connection, principal: Principal, td_id: str) -> Any:
     else:
         td = conn.execute(_GET, {"id": td_id, "site": principal.site_id}).first()
     if td is None:
-        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise not_found(td_id)
     return td
 
 
@@ -243,7 +248,7 @@ async def get_async(db: Database, pool: Any, principal: Principal, td_id: str) -
     except OperationalError:  # also psycopg_pool's PoolTimeout and PoolClosed
         return None
     if td is None:
-        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise not_found(td_id)
     return td
 
 
@@ -495,7 +500,7 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     rev = _revision(d.revision)
     td = lock(session, select(TD).where(TD.id == td_id, TD.site_id == principal.site_id))
     if td is None:
-        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise not_found(td_id)
     if rev != td.revision:
         raise FailedPrecondition(
             f"revision {rev} is stale; the current revision is {td.revision}",
@@ -573,7 +578,7 @@ def _delete(session: Session, principal: Principal, td: TD) -> None:
 def delete(session: Session, principal: Principal, td_id: str) -> None:
     td = lock(session, select(TD).where(TD.id == td_id, TD.site_id == principal.site_id))
     if td is None:
-        raise NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
+        raise not_found(td_id)
     _delete(session, principal, td)
     session.flush()
 

@@ -58,10 +58,6 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-def _not_found(td_id: str) -> NotFound:
-    return NotFound(f"Ticket definition {td_id} not found", code="TICKET_DEFINITION_NOT_FOUND")
-
-
 # --- v3 calls, named in v1 terms ----------------------------------------------------------
 
 
@@ -278,7 +274,7 @@ def update(session: Session, principal: Principal, td_id: str, req: UpdateTicket
     carries, through v3's Update (its revision is the current one: v1 knows none)."""
     td = lock(session, select(TD).where(TD.id == td_id, TD.site_id == principal.site_id))
     if td is None or td.event_id != req.event_id:
-        raise _not_found(td_id)
+        raise v3.not_found(td_id)
     d = req.definition or TicketDefinitionData()
     mask = field_mask(req.fields, "fields")
     paths = _paths(wire.sent_paths(d) if mask is None else mask, d, "fields")

@@ -50,6 +50,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=args.port or settings.port,
         workers=args.workers,
+        # several workers share one socket: spread connections that arrive together (serving.py)
+        http="boxoffice.serving:SharingHttpTools" if args.workers > 1 else "httptools",
         log_level=args.log_level,
         # JSON logs: one boxoffice.request line per request replaces uvicorn's access log
         access_log=args.access_log and settings.log_format != "json",

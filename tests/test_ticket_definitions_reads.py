@@ -72,6 +72,27 @@ def test_query_rows_are_the_core_rows(api, database):
     assert page.rows[0][-1] == ids[0]  # the id tie-breaker key, last
 
 
+def test_query_lists_what_get_answers_from_core_columns(api, database):
+    """Query reads fewer columns than Get (service._LISTED) through plain table columns
+    (query.core), on a Core connection: each listed definition is still Get's answer,
+    field for field, and the statement holds no ORM element to compile."""
+    ev = create_event(api)
+    ids = [create_td(api, ev["id"], name="A")["id"],
+           create_td(api, ev["id"], name="B", salePeriod={"startDate": "2030-01-01T00:00:00.000Z"},
+                     extendedFields={"namespaces": {"_user_fields": {"c": "d"}}})["id"]]
+    listed = api.post(f"{TD}/query", {"query": {"filter": {"eventId": ev["id"]}}, "fields": ["SALES_DETAILS"]})
+    assert listed.status_code == 200, listed.text
+    got = [api.get(f"{TD}/{i}", params={"fields": "SALES_DETAILS"}).json()["ticketDefinition"] for i in ids]
+    assert listed.json()["ticketDefinitions"] == got
+    principal = Principal(site_id=api.site, identity_type=IdentityType.APP, identity_id="x", permissions=frozenset(Permission))
+    ctx = service.q.Ctx(now=dt.datetime.now(dt.UTC))
+    assert service.QUERY.by_name["eventId"].expr(ctx) is TicketDefinition.__table__.c.event_id
+    assert service.QUERY.id_expr is TicketDefinition.__table__.c.id
+    stmt = service._site(principal)
+    assert "next_sale_transition" not in stmt.selected_columns and "name" in stmt.selected_columns
+    assert not stmt._propagate_attrs  # no ORM plugin: Core compiles and runs it
+
+
 def test_get_is_served_without_fastapis_dependency_solver(api, monkeypatch):
     """The Get route answers without FastAPI solving dependencies per request (the layer
     it skips); another route still goes through it (the patch is effective)."""

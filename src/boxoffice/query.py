@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, SmallInteger, and_, false, func, not_, or_, select, true
+from sqlalchemy import BigInteger, Connection, Integer, SmallInteger, and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -70,8 +70,24 @@ class Field:
 
 def field(name: str, expr: Any, kind: str, **kw: Any) -> Field:
     """A Field from a column (or any fixed SQL expression) or a ``ctx -> expr`` function."""
-    fn = expr if isinstance(expr, types.FunctionType) else (lambda ctx: expr)
-    return Field(name, fn, kind, **kw)
+    if isinstance(expr, types.FunctionType):
+        return Field(name, expr, kind, **kw)
+    col = core(expr)
+    return Field(name, lambda ctx: col, kind, **kw)
+
+
+def core(expr: Any) -> Any:
+    """A mapped attribute's plain table column (anything else as given).
+
+    Why: a statement that holds no ORM-annotated element compiles and runs as Core,
+    skipping the ORM's compile state and its column descriptions (~0.5 ms of CPU a
+    Query of 100 rows here); comparing a plain column is also cheaper than comparing
+    an attribute. Same SQL either way."""
+    prop = getattr(expr, "property", None)
+    cols = getattr(prop, "columns", None)
+    if cols and len(cols) == 1 and getattr(expr, "__clause_element__", None) is not None:
+        return cols[0]
+    return expr
 
 
 @dataclass
@@ -86,6 +102,7 @@ class Spec:
     by_name: dict[str, Field] = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        self.id_expr = core(self.id_expr)
         self.by_name = {}
         for f in self.fields:
             self.by_name[f.name] = f
@@ -465,7 +482,7 @@ def plain_rows(result: Any) -> list[Any]:
 
 
 def run_query(
-    session: Session,
+    session: Session | Connection,
     spec: Spec,
     base: Select[Any],
     query: dict[str, Any] | None,
@@ -478,13 +495,18 @@ def run_query(
     """Apply ``query`` (filter, sort, paging | cursorPaging) to ``base`` and run it.
 
     ``base`` selects one ORM entity (rows are entities) or one table's columns (rows
-    are read-only Rows, much cheaper to load), already restricted to what the caller
+    are read-only Rows, much cheaper to load; ``session`` may then be a Core
+    connection), already restricted to what the caller
     may see (site, visibility); ``scope`` binds cursors to that caller.
     """
-    entities = len(base.column_descriptions) == 1
+    if isinstance(session, Connection):  # a Core connection (no ORM session): rows only
+        entities, conn = False, session
+    else:
+        entities = len(base.column_descriptions) == 1
+        conn = session.connection()
     pick = (lambda r: r[0]) if entities else (lambda r: r)
     # Table rows need no ORM: run them on the session's connection directly.
-    execute = session.execute if entities else session.connection().execute
+    execute = session.execute if entities else conn.execute
     query = query or {}
     if not isinstance(query, dict):
         raise InvalidArgument("query", "must be an object")
@@ -521,7 +543,7 @@ def run_query(
             raise InvalidArgument("query.paging.offset", f"must be at most {limits.MAX_OFFSET}", "MAX")
         result = execute(keyed.order_by(*_order_by(cols)).limit(limit).offset(offset))
         rows = result.all() if entities else plain_rows(result)
-        total = session.scalar(select(func.count()).select_from(base.where(where).subquery()))
+        total = conn.scalar(select(func.count()).select_from(base.where(where).subquery()))
         meta: dict[str, Any] = {"count": len(rows), "offset": offset, "total": total, "tooManyToCount": False}
         return Page([pick(r) for r in rows], meta)
 

@@ -187,11 +187,9 @@ def _page(session, page, fields) -> JSON:  # type: ignore[no-untyped-def]
 def query_ticket_definitions(
     request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = Read
 ) -> JSON:
-    def work(session: Session) -> JSON:
-        fields = service.check_fields(body.fields)
-        return _page(session, service.query(session, principal, raw(body.query), secret(request)), fields)
-
-    return db.read(work)
+    fields = service.check_fields(body.fields)
+    with db.reading() as conn:  # a list to read and render: no ORM session to set up
+        return _page(conn, service.query(conn, principal, raw(body.query), secret(request)), fields)
 
 
 @router.post(
@@ -202,15 +200,12 @@ def query_ticket_definitions(
 def query_available_ticket_definitions(
     request: Request, db: DB, body: QueryTicketDefinitionsRequest, principal: Principal = ReadAvailable
 ) -> JSON:
-    def work(session: Session) -> JSON:
-        fields = service.check_fields(body.fields)
-        if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
-            # salesDetails needs a read permission on ticket definitions, as on Wix
-            fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
-        page = service.query(session, principal, raw(body.query), secret(request), available=True)
-        return _page(session, page, fields)
-
-    return db.read(work)
+    fields = service.check_fields(body.fields)
+    if not principal.can(Permission.MANAGE_TICKET_DEFINITIONS, Permission.MANAGE_EVENTS, Permission.MANAGE_ORDERS):
+        # salesDetails needs a read permission on ticket definitions, as on Wix
+        fields = [f for f in fields if f != Fieldset.SALES_DETAILS.value]
+    with db.reading() as conn:
+        return _page(conn, service.query(conn, principal, raw(body.query), secret(request), available=True), fields)
 
 
 @router.post(

@@ -496,8 +496,8 @@ def run_query(
 
     ``base`` selects one ORM entity (rows are entities) or one table's columns (rows
     are read-only Rows, much cheaper to load; ``session`` may then be a Core
-    connection), already restricted to what the caller
-    may see (site, visibility); ``scope`` binds cursors to that caller.
+    connection), already restricted to what the caller may see (site, visibility);
+    ``scope`` binds cursors to that caller.
     """
     if isinstance(session, Connection):  # a Core connection (no ORM session): rows only
         entities, conn = False, session
@@ -505,7 +505,7 @@ def run_query(
         entities = len(base.column_descriptions) == 1
         conn = session.connection()
     pick = (lambda r: r[0]) if entities else (lambda r: r)
-    # Table rows need no ORM: run them on the session's connection directly.
+    # Table rows need no ORM: run them on the connection directly.
     execute = session.execute if entities else conn.execute
     query = query or {}
     if not isinstance(query, dict):

@@ -65,7 +65,10 @@ def test_a_purchase_reaches_an_open_stream_within_a_second(server):
             assert r.headers["access-control-allow-origin"] == "*"
             for line in r.iter_lines():
                 if line.startswith("data: "):
-                    seen.put((time.monotonic(), json.loads(line[6:])))
+                    msg = json.loads(line[6:])
+                    seen.put((time.monotonic(), msg))
+                    if msg["soldOut"]:
+                        return  # closes the stream: the server's shutdown need not wait for it
 
     threading.Thread(target=listen, daemon=True).start()
     _, first = seen.get(timeout=10)

@@ -492,7 +492,7 @@ def _wire_sent(d: TicketDefinitionIn) -> set[str]:
         out.add(TicketDefinitionIn.model_fields[py].alias or py)
     if d.sale_period is not None:
         for py in d.sale_period.model_fields_set:
-            out.add("salePeriod." + (d.sale_period.model_fields[py].alias or py))
+            out.add("salePeriod." + (type(d.sale_period).model_fields[py].alias or py))
     return out
 
 
